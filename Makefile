@@ -1,0 +1,46 @@
+# The README's two commands are `make demo` and `make test`; both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONSTRAINTS := requirements/constraints.txt
+COMPONENTS := -e ./schemas -e ./producers -e ./stream_processors -e ./sinks
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test lint typecheck unit integration demo bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml schemas/pyproject.toml producers/pyproject.toml \
+          stream_processors/pyproject.toml sinks/pyproject.toml $(CONSTRAINTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) $(COMPONENTS) -e '.[dev]'
+	@touch $(STAMP)
+	@echo "setup: $(BIN)/dua is ready"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+# pytest's exit status 5 means "no tests collected": for CI that is a failure, not a pass.
+test: lint typecheck
+	@$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$rc
+
+unit: setup
+	$(BIN)/python -m pytest tests/unit
+
+integration: setup
+	$(BIN)/python -m pytest tests/integration
+
+demo: setup
+	$(BIN)/dua demo
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .dua .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,111 @@
+"""Checks the contract makes beyond Avro types: UUIDs, non-empty element lists, bounds.
+
+The same function runs in the SDK (before an event leaves the service) and in the stream
+processor (an event from an older or foreign producer is rejected to the DLQ, not trusted).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from dua_schemas.errors import InvalidEvent
+from dua_schemas.records import (
+    ACTOR_KINDS,
+    CONSENT_FLAGS,
+    DESTINATION_KINDS,
+    OPERATIONS,
+    PROCESSING_STATES,
+)
+
+MAX_ELEMENTS: Final = 256  # an access touching more is a bulk export: report it per dataset
+MAX_CODE_LENGTH: Final = 128  # element, purpose and service codes are identifiers, not text
+MAX_TEXT_LENGTH: Final = 512  # ids, names, trace ids
+MAX_ATTRIBUTES: Final = 32
+MAX_RECORD_COUNT: Final = 2**31 - 1
+
+
+def _text(value: Any, field: str, *, limit: int = MAX_TEXT_LENGTH, empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise InvalidEvent(field, f"must be a string, got {type(value).__name__}")
+    if not empty and not value.strip():
+        raise InvalidEvent(field, "must not be empty")
+    if len(value) > limit:
+        raise InvalidEvent(field, f"is {len(value)} characters long; at most {limit} allowed")
+    return value
+
+
+def _optional_text(value: Any, field: str, *, limit: int = MAX_TEXT_LENGTH) -> str | None:
+    return None if value is None else _text(value, field, limit=limit)
+
+
+def _symbol(value: Any, field: str, symbols: tuple[str, ...]) -> str:
+    if value not in symbols:
+        raise InvalidEvent(field, f"{value!r} is not one of {', '.join(symbols)}")
+    return str(value)
+
+
+def _mapping(value: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidEvent(field, f"must be an object, got {type(value).__name__}")
+    return value
+
+
+def validate_event(event: Mapping[str, Any]) -> None:
+    """Raise `InvalidEvent` naming the first field of `event` that breaks the contract.
+
+    `event` is in the record form (what fastavro reads and writes, defaults applied).
+    """
+    try:
+        uuid.UUID(_text(event["event_id"], "event_id"))
+    except ValueError:
+        raise InvalidEvent("event_id", f"{event['event_id']!r} is not a UUID") from None
+    occurred = event["occurred_at"]
+    if not isinstance(occurred, datetime) or occurred.tzinfo is None:
+        raise InvalidEvent("occurred_at", "must be a timezone-aware timestamp")
+    _text(event["service"], "service", limit=MAX_CODE_LENGTH)
+    actor = _mapping(event["actor"], "actor")
+    _symbol(actor.get("kind"), "actor.kind", ACTOR_KINDS)
+    _text(actor.get("id"), "actor.id")
+    _optional_text(event["subject_id"], "subject_id")
+    elements = event["elements"]
+    if not isinstance(elements, list) or not elements:
+        raise InvalidEvent("elements", "must be a non-empty list of element codes")
+    if len(elements) > MAX_ELEMENTS:
+        raise InvalidEvent("elements", f"has {len(elements)} entries; at most {MAX_ELEMENTS}")
+    for i, code in enumerate(elements):
+        _text(code, f"elements[{i}]", limit=MAX_CODE_LENGTH)
+    _optional_text(event["purpose"], "purpose", limit=MAX_CODE_LENGTH)
+    _symbol(event["operation"], "operation", OPERATIONS)
+    _symbol(event["processing"], "processing", PROCESSING_STATES)
+    destination = _mapping(event["destination"], "destination")
+    _symbol(destination.get("kind"), "destination.kind", DESTINATION_KINDS)
+    _optional_text(destination.get("name"), "destination.name")
+    _optional_text(event["origin_service"], "origin_service", limit=MAX_CODE_LENGTH)
+    consent = _mapping(event["consent"], "consent")
+    for flag in CONSENT_FLAGS:
+        if not isinstance(consent.get(flag), bool):
+            raise InvalidEvent(f"consent.{flag}", "must be true or false")
+    count = event["record_count"]
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_RECORD_COUNT:
+        raise InvalidEvent("record_count", f"must be an integer from 0 to {MAX_RECORD_COUNT}")
+    _optional_text(event["trace_id"], "trace_id")
+    attributes = _mapping(event["attributes"], "attributes")
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise InvalidEvent("attributes", f"has {len(attributes)} entries; at most {MAX_ATTRIBUTES}")
+    for key, value in attributes.items():
+        _text(key, "attributes (key)", limit=MAX_CODE_LENGTH)
+        _text(value, f"attributes.{key}", empty=True)
+
+
+def validate_consent(change: Mapping[str, Any]) -> None:
+    """Raise `InvalidEvent` naming the first field of a ConsentChange that is wrong."""
+    _text(change["subject_id"], "subject_id")
+    occurred = change["occurred_at"]
+    if not isinstance(occurred, datetime) or occurred.tzinfo is None:
+        raise InvalidEvent("occurred_at", "must be a timezone-aware timestamp")
+    for flag in CONSENT_FLAGS:
+        if not isinstance(change[flag], bool):
+            raise InvalidEvent(flag, "must be true or false")

@@ -1,0 +1,1 @@
+"""One module per `dua` subcommand (thin shells over the components)."""

@@ -1,0 +1,122 @@
+"""The one settings object of the `dua` application, read from `DUA_*` variables.
+
+Built once where a process starts (the CLI) and passed down; nothing deeper reads the
+environment. An optional TOML file (`DUA_CONFIG`, else `./dua.toml` when present) supplies
+values the environment does not set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dua_schemas import ConfigError
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_STATE_DIR = Path(".dua")
+
+
+class Settings(BaseSettings):
+    """Every knob of the application; each field is `DUA_<FIELD>` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="DUA_", extra="forbid", frozen=True)
+
+    state_dir: Path = Field(
+        DEFAULT_STATE_DIR, description="Local state: broker data, chDB data, pid files."
+    )
+    kafka_bootstrap: str | None = Field(
+        None,
+        description="Kafka bootstrap servers. Unset: the local broker started by `dua kafka up`.",
+    )
+    kafka_version: str = Field("4.1.1", description="Apache Kafka version the local broker runs.")
+    kafka_port: int = Field(0, ge=0, le=65535, description="Local broker port (0: a free one).")
+    kafka_controller_port: int = Field(
+        0, ge=0, le=65535, description="Local KRaft controller port (0: a free one)."
+    )
+    kafka_heap: str = Field("512m", description="JVM heap of the local broker (-Xmx).")
+    topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of created topics.")
+    topic_retention_hours: int = Field(168, ge=1, description="Retention of created topics.")
+    topic_raw: str = Field("dua.access.raw", description="Raw access events from the SDK.")
+    topic_consent: str = Field("dua.consent", description="ConsentChange records.")
+    topic_tagged: str = Field("dua.access.tagged", description="Tagged access events.")
+    topic_violations: str = Field("dua.violations", description="One record per violation.")
+    topic_dlq: str = Field("dua.access.dlq", description="Rejected inputs with their reason.")
+    clickhouse_dsn: str | None = Field(
+        None,
+        description="clickhouse-connect DSN. Unset: embedded chDB under <state_dir>/clickhouse.",
+    )
+    schema_registry_url: str | None = Field(
+        None, description="Confluent schema registry. Unset: Avro single-object encoding."
+    )
+    policy: Path | None = Field(None, description="Policy YAML. Unset: the shipped default.")
+    subject_key: SecretStr | None = Field(
+        None, description="HMAC key that pseudonymizes subject ids (required by the SDK)."
+    )
+
+    @field_validator("kafka_bootstrap", "schema_registry_url", "clickhouse_dsn", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"policy file {value} does not exist")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("DUA_CONFIG") or ("dua.toml" if Path("dua.toml").is_file() else None)
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def chdb_path(self) -> Path:
+        """Where the embedded ClickHouse keeps its data."""
+        return (self.state_dir / "clickhouse").resolve()
+
+    @property
+    def effective_clickhouse_dsn(self) -> str:
+        return self.clickhouse_dsn or f"chdb://{self.chdb_path}"
+
+    @property
+    def topics(self) -> dict[str, str]:
+        """Role → topic name, for every topic the pipeline uses."""
+        return {
+            "raw": self.topic_raw,
+            "consent": self.topic_consent,
+            "tagged": self.topic_tagged,
+            "violations": self.topic_violations,
+            "dlq": self.topic_dlq,
+        }
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; every invalid value is reported, one line each, in a `ConfigError`."""
+    if os.environ.get("DUA_CONFIG") and not Path(os.environ["DUA_CONFIG"]).is_file():
+        raise ConfigError(f"DUA_CONFIG: file {os.environ['DUA_CONFIG']} does not exist")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper()
+            lines.append(f"DUA_{name}: {error['msg']}")
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
