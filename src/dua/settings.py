@@ -117,6 +117,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = "_".join(str(part) for part in error["loc"]).upper()
-            lines.append(f"DUA_{name}: {error['msg']}")
+            key = "_".join(str(part) for part in error["loc"])
+            if error["type"] == "extra_forbidden":
+                lines.append(f"{key}: not a setting (check the spelling in the config file)")
+            else:
+                lines.append(f"DUA_{key.upper()}: {error['msg']}")
         raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
