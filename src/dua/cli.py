@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import click
+
 from dua_schemas import DuaError
 
 # name -> (module, attribute, one-line help shown by `dua --help`)
@@ -20,10 +21,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported only when invoked."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: ARG002 - click's signature
         return sorted(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:  # noqa: ARG002
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None

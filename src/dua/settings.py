@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from dua_schemas import ConfigError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -19,6 +18,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from dua_schemas import ConfigError
 
 DEFAULT_STATE_DIR = Path(".dua")
 
@@ -78,11 +79,13 @@ class Settings(BaseSettings):
         settings_cls: type[BaseSettings],
         init_settings: PydanticBaseSettingsSource,
         env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,  # noqa: ARG003 - no .env files: env only
+        file_secret_settings: PydanticBaseSettingsSource,  # noqa: ARG003
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get("DUA_CONFIG") or ("dua.toml" if Path("dua.toml").is_file() else None)
+        config_file = os.environ.get("DUA_CONFIG") or (
+            "dua.toml" if Path("dua.toml").is_file() else None
+        )
         if config_file:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)

@@ -26,7 +26,10 @@ def _round_trip(writer: SchemaVersion, reader: SchemaVersion, samples: int) -> s
         try:
             schemaless_reader(buf, writer.parsed, reader.parsed)
         except Exception as exc:  # fastavro signals incompatibility with several kinds
-            return f"{writer.name} v{reader.version} cannot read data written by v{writer.version}: {exc}"
+            return (
+                f"{writer.name} v{reader.version} cannot read data written by "
+                f"v{writer.version}: {exc}"
+            )
     return None
 
 

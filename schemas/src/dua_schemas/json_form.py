@@ -25,11 +25,15 @@ _EVENT_DEFAULTS: dict[str, Any] = {
     "trace_id": None,
 }
 _REQUIRED = ("event_id", "occurred_at", "service", "actor", "elements")
-_EVENT_FIELDS = frozenset(_REQUIRED) | frozenset(_EVENT_DEFAULTS) | {
-    "destination",
-    "consent",
-    "attributes",
-}
+_EVENT_FIELDS = (
+    frozenset(_REQUIRED)
+    | frozenset(_EVENT_DEFAULTS)
+    | {
+        "destination",
+        "consent",
+        "attributes",
+    }
+)
 _CONSENT_FIELDS = frozenset({"subject_id", "occurred_at", *CONSENT_FLAGS})
 
 
@@ -73,14 +77,18 @@ def event_from_json(obj: Any) -> DataAccessEvent:
     for name in _REQUIRED:
         if name not in obj:
             raise InvalidEvent(name, "is required")
-    record: dict[str, Any] = {name: obj.get(name, default) for name, default in _EVENT_DEFAULTS.items()}
+    record: dict[str, Any] = {
+        name: obj.get(name, default) for name, default in _EVENT_DEFAULTS.items()
+    }
     record["event_id"] = obj["event_id"]
     record["occurred_at"] = parse_timestamp(obj["occurred_at"])
     record["service"] = obj["service"]
     actor = _object(obj["actor"], "actor")
     _no_unknown(actor, frozenset({"kind", "id"}), "actor")
     record["actor"] = {"kind": actor.get("kind"), "id": actor.get("id")}
-    record["elements"] = list(obj["elements"]) if isinstance(obj["elements"], list) else obj["elements"]
+    record["elements"] = (
+        list(obj["elements"]) if isinstance(obj["elements"], list) else obj["elements"]
+    )
     destination = _object(obj.get("destination", {}), "destination")
     _no_unknown(destination, frozenset({"kind", "name"}), "destination")
     record["destination"] = {
@@ -109,9 +117,9 @@ def consent_from_json(obj: Any) -> ConsentChange:
     return cast(ConsentChange, record)
 
 
-def parse_json_line(obj: Any) -> tuple[Literal["access"], DataAccessEvent] | tuple[
-    Literal["consent"], ConsentChange
-]:
+def parse_json_line(
+    obj: Any,
+) -> tuple[Literal["access"], DataAccessEvent] | tuple[Literal["consent"], ConsentChange]:
     """A line of a mixed stream: `"type": "consent"` marks a ConsentChange, else an access."""
     obj = _object(obj, "line")
     kind = obj.get("type", "access")

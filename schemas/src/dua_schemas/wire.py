@@ -120,7 +120,9 @@ class WireCodec:
             raise UndecodablePayload("empty_payload", "the message has no bytes")
         if payload[:2] == SINGLE_OBJECT_MAGIC:
             if len(payload) < _SINGLE_OBJECT_HEADER:
-                raise UndecodablePayload("truncated", "single-object header is shorter than 10 bytes")
+                raise UndecodablePayload(
+                    "truncated", "single-object header is shorter than 10 bytes"
+                )
             writer = self.catalog.by_fingerprint(payload[2:_SINGLE_OBJECT_HEADER])
             start = _SINGLE_OBJECT_HEADER
         elif payload[:1] == CONFLUENT_MAGIC:
@@ -188,7 +190,7 @@ class ConfluentRegistry:
 
     def lookup(self, schema_id: int) -> dict[str, Any]:
         found = self._client.get_schema(schema_id)
-        schema: dict[str, Any] = json.loads(found.schema_str)
+        schema: dict[str, Any] = json.loads(found.schema_str or "{}")
         return schema
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
 from dua.settings import load_settings
 from dua_schemas import ConfigError
 
@@ -12,8 +14,6 @@ from dua_schemas import ConfigError
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No DUA_* variable of the developer's shell leaks into these tests."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("DUA_"):
             monkeypatch.delenv(name)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dua_schemas import SchemaCatalog, default_catalog, schema_version
+from dua_schemas import (
+    SchemaCatalog,
+    WireCodec,
+    default_catalog,
+    event_from_json,
+    schema_version,
+)
 from dua_schemas.compatibility import compatibility_problems
 
 EVOLUTION = Path(__file__).parents[3] / "schemas" / "testdata" / "evolution"
@@ -14,7 +20,9 @@ EVOLUTION = Path(__file__).parents[3] / "schemas" / "testdata" / "evolution"
 def _with_fixture(kind: str) -> SchemaCatalog:
     versions = [v for name in default_catalog().names() for v in default_catalog().versions(name)]
     for path in sorted((EVOLUTION / kind).glob("*/v*.avsc")):
-        versions.append(schema_version(path.parent.name, int(path.stem[1:]), json.loads(path.read_text())))
+        versions.append(
+            schema_version(path.parent.name, int(path.stem[1:]), json.loads(path.read_text()))
+        )
     return SchemaCatalog(versions)
 
 
@@ -40,8 +48,6 @@ def test_a_field_added_without_a_default_is_caught() -> None:
 
 def test_older_writer_is_read_in_the_newest_version() -> None:
     """A message written with v1 decodes with v2's defaults when v2 is the newest release."""
-    from dua_schemas import WireCodec, event_from_json
-
     catalog = _with_fixture("compatible")
     codec = WireCodec(catalog)
     event = event_from_json(

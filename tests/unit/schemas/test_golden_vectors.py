@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from dua_schemas import WireCodec, consent_from_json, event_from_json, to_json
 
 GOLDEN = Path(__file__).parents[3] / "schemas" / "testdata" / "golden"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from dua_schemas import InvalidEvent, event_from_json, parse_json_line, to_json
 from dua_schemas.validation import MAX_ELEMENTS
 
@@ -59,7 +60,9 @@ def test_epoch_milliseconds_are_accepted(event_json: dict[str, Any]) -> None:
         ({"attributes": {"k": 1}}, "attributes.k"),
     ],
 )
-def test_invalid_fields_are_named(event_json: dict[str, Any], change: dict[str, Any], field: str) -> None:
+def test_invalid_fields_are_named(
+    event_json: dict[str, Any], change: dict[str, Any], field: str
+) -> None:
     """Each kind of mistake raises InvalidEvent naming the offending field."""
     event_json.update(change)
     with pytest.raises(InvalidEvent) as caught:

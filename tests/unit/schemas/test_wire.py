@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from dua_schemas import (
     InvalidEvent,
     UndecodablePayload,
     UnknownSchema,
     WireCodec,
+    consent_from_json,
     event_from_json,
 )
 
@@ -46,7 +48,7 @@ def test_single_object_round_trip(event: dict[str, Any]) -> None:
 
 
 def test_confluent_framing_round_trip_and_cross_reading(event: dict[str, Any]) -> None:
-    """Registry-framed messages start with 00 + id; a reader with the registry takes both framings."""
+    """Registry framing is 00 + schema id; a reader with the registry takes both framings."""
     registry = FakeRegistry()
     writer = WireCodec(registry=registry)
     framed = writer.encode("DataAccessEvent", event)
@@ -78,7 +80,7 @@ def test_foreign_schema_in_registry_is_rejected(event: dict[str, Any]) -> None:
     ("payload", "reason"),
     [
         (b"", "empty_payload"),
-        (b"{\"event_id\": 1}", "unknown_framing"),
+        (b'{"event_id": 1}', "unknown_framing"),
         (b"\xc3\x01\x00\x01", "truncated"),
         (b"\xc3\x01" + b"\xff" * 8 + b"\x00", "unknown_fingerprint"),
         (b"\x00\x00", "truncated"),
@@ -104,8 +106,6 @@ def test_truncated_body_and_trailing_bytes(event: dict[str, Any]) -> None:
 
 def test_unexpected_record_kind_is_rejected() -> None:
     """A valid ConsentChange on a topic that expects access events is rejected."""
-    from dua_schemas import consent_from_json
-
     change = consent_from_json({"subject_id": "p", "occurred_at": 0})
     payload = WireCodec().encode("ConsentChange", dict(change))
     with pytest.raises(UndecodablePayload) as caught:
