@@ -6,9 +6,25 @@ CONSTRAINTS := requirements/constraints.txt
 COMPONENTS := -e ./schemas -e ./producers -e ./stream_processors -e ./sinks
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint typecheck unit integration demo bench clean
+# Debian packages the tests use: promtool/Prometheus and Alertmanager for the alerting tests,
+# Chromium to render the HTML report headless. Installed when missing and we are root (CI, dev boxes).
+SYSTEM_PACKAGES := prometheus prometheus-alertmanager chromium
+SYSTEM_COMMANDS := promtool prometheus-alertmanager chromium
 
-setup: $(STAMP)
+.PHONY: setup system-deps test lint typecheck unit integration demo bench clean
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "setup: installing Debian packages for:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	  else \
+	    echo "setup: missing$$missing; run: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; \
+	  fi; \
+	fi
 
 $(STAMP): pyproject.toml schemas/pyproject.toml producers/pyproject.toml \
           stream_processors/pyproject.toml sinks/pyproject.toml $(CONSTRAINTS)
