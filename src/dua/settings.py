@@ -53,6 +53,30 @@ class Settings(BaseSettings):
         None,
         description="clickhouse-connect DSN. Unset: embedded chDB under <state_dir>/clickhouse.",
     )
+    clickhouse_database: str = Field(
+        "dua",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+        description="ClickHouse database holding the audit tables.",
+    )
+    retention_days: int = Field(
+        365, ge=1, le=36500, description="Days audit rows are kept (ClickHouse TTL)."
+    )
+    sink_group: str = Field("dua-sink", description="Kafka consumer group of `dua run sink`.")
+    sink_flush_interval_s: float = Field(
+        1.0, gt=0, le=60, description="Seconds a sink batch waits before it is written."
+    )
+    sink_batch_max_rows: int = Field(
+        100_000, ge=1, description="A partition batch this large is written at once."
+    )
+    sink_max_buffered_rows: int = Field(
+        400_000, ge=1, description="Rows the sink holds before it pauses its partitions."
+    )
+    sink_query_port: int = Field(
+        0, ge=0, le=65535, description="Read-only query port of the sink (0: a free one)."
+    )
+    sink_metrics_port: int = Field(
+        9471, ge=0, le=65535, description="Prometheus metrics port of the sink (0: a free one)."
+    )
     schema_registry_url: str | None = Field(
         None, description="Confluent schema registry. Unset: Avro single-object encoding."
     )
