@@ -1,0 +1,40 @@
+"""Sets of elements as the compiler computes them: catalog leaves plus "unknown codes"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ElementSet:
+    """Some catalog leaves (`known`), and whether codes the catalog lacks are in the set."""
+
+    known: frozenset[str]
+    unknown: bool
+
+    @property
+    def empty(self) -> bool:
+        return not self.known and not self.unknown
+
+    def intersect(self, other: ElementSet) -> ElementSet:
+        return ElementSet(self.known & other.known, self.unknown and other.unknown)
+
+    def union(self, other: ElementSet) -> ElementSet:
+        return ElementSet(self.known | other.known, self.unknown or other.unknown)
+
+    def complement(self, leaves: frozenset[str]) -> ElementSet:
+        return ElementSet(leaves - self.known, not self.unknown)
+
+    def pick(self, codes: tuple[str, ...], catalog: frozenset[str]) -> tuple[str, ...]:
+        """The codes of an event that are in this set, in the event's order."""
+        known, unknown = self.known, self.unknown
+        if unknown:
+            return tuple(c for c in codes if c in known or c not in catalog)
+        return tuple(c for c in codes if c in known)
+
+    def touches(self, codes: tuple[str, ...], catalog: frozenset[str]) -> bool:
+        """True when some code of the event is in this set."""
+        known, unknown = self.known, self.unknown
+        if unknown:
+            return any(c in known or c not in catalog for c in codes)
+        return any(c in known for c in codes)
