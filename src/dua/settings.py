@@ -36,7 +36,7 @@ class Settings(BaseSettings):
         None,
         description="Kafka bootstrap servers. Unset: the local broker started by `dua kafka up`.",
     )
-    kafka_version: str = Field("4.1.1", description="Apache Kafka version the local broker runs.")
+    kafka_version: str = Field("4.4.0", description="Apache Kafka version the local broker runs.")
     kafka_port: int = Field(0, ge=0, le=65535, description="Local broker port (0: a free one).")
     kafka_controller_port: int = Field(
         0, ge=0, le=65535, description="Local KRaft controller port (0: a free one)."

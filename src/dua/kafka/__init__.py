@@ -1,0 +1,38 @@
+"""The local Apache Kafka broker (KRaft, single node) and the topic tooling around it.
+
+`resolve_jars` fetches the broker's jars once into a user cache, `LocalBroker` starts and stops
+it, `ensure_topics` creates the pipeline's topics, and `bootstrap_servers` tells every command
+which Kafka to use.
+"""
+
+from __future__ import annotations
+
+from dua.kafka.bootstrap import bootstrap_servers, local_broker
+from dua.kafka.broker import LocalBroker
+from dua.kafka.config import BrokerConfig, render_server_properties
+from dua.kafka.errors import BrokerError, MissingTool, TopicError
+from dua.kafka.jars import KafkaJars, cache_root, resolve_jars
+from dua.kafka.ports import free_ports
+from dua.kafka.record import BrokerRecord
+from dua.kafka.toolchain import require_tool
+from dua.kafka.topics import delete_topics, ensure_topics, topic_partitions
+
+__all__ = [
+    "BrokerConfig",
+    "BrokerError",
+    "BrokerRecord",
+    "KafkaJars",
+    "LocalBroker",
+    "MissingTool",
+    "TopicError",
+    "bootstrap_servers",
+    "cache_root",
+    "delete_topics",
+    "ensure_topics",
+    "free_ports",
+    "local_broker",
+    "render_server_properties",
+    "require_tool",
+    "resolve_jars",
+    "topic_partitions",
+]

@@ -1,0 +1,25 @@
+"""Which Kafka the pipeline talks to: the configured cluster, else the local broker."""
+
+from __future__ import annotations
+
+from dua.kafka.broker import LocalBroker
+from dua.settings import Settings
+from dua_schemas import ConfigError
+
+
+def local_broker(settings: Settings) -> LocalBroker:
+    """The local broker whose files live under `<state_dir>/kafka`."""
+    return LocalBroker(settings.state_dir / "kafka")
+
+
+def bootstrap_servers(settings: Settings) -> str:
+    """`settings.kafka_bootstrap`, else the running local broker's address, else a `ConfigError`."""
+    if settings.kafka_bootstrap:
+        return settings.kafka_bootstrap
+    record = local_broker(settings).status()
+    if record is not None:
+        return record.bootstrap
+    raise ConfigError(
+        f"no Kafka to talk to: no local broker runs under {settings.state_dir / 'kafka'}; "
+        "start one with `dua kafka up`, or set DUA_KAFKA_BOOTSTRAP to a cluster's bootstrap servers"
+    )

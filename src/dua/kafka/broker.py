@@ -1,0 +1,270 @@
+"""`LocalBroker`: one single-node KRaft broker (broker and controller in one JVM) on this machine.
+
+Its files live under one home directory (`<state_dir>/kafka`): the rendered
+`server.properties`, the data in `data/`, the log `server.log`, and `broker.json`, which lets a
+later `dua` process find, check and stop the broker.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from dua.kafka.assets import asset_dir
+from dua.kafka.config import BrokerConfig, render_server_properties
+from dua.kafka.errors import BrokerError
+from dua.kafka.jars import KafkaJars
+from dua.kafka.ports import free_ports, port_in_use
+from dua.kafka.process import is_alive, signal_group, wait_gone
+from dua.kafka.record import BrokerRecord, read_record, write_record
+from dua.kafka.toolchain import require_tool
+
+FORMAT_TIMEOUT_S = 120.0
+KILL_WAIT_S = 10.0
+_HEAP = re.compile(r"^\d+[kKmMgG]?$")
+
+
+class LocalBroker:
+    """Starts, checks and stops the broker whose files live under `home`."""
+
+    __slots__ = ("_process", "home")
+
+    def __init__(self, home: Path) -> None:
+        self.home = home.resolve()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def properties(self) -> Path:
+        return self.home / "server.properties"
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "server.log"
+
+    @property
+    def record_path(self) -> Path:
+        return self.home / "broker.json"
+
+    def status(self) -> BrokerRecord | None:
+        """The record of the running broker, or None when none runs."""
+        record = read_record(self.record_path)
+        if record is None or not is_alive(record.pid, str(self.properties)):
+            return None
+        return record
+
+    def start(
+        self,
+        jars: KafkaJars,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        controller_port: int = 0,
+        heap: str = "512m",
+        timeout: float = 120.0,
+    ) -> BrokerRecord:
+        """Format storage if new, launch the JVM detached, and return once the broker answers.
+
+        A port of 0 means a free one. The broker keeps running after this process exits;
+        `stop()` (here or in a later process) ends it.
+        """
+        running = self.status()
+        if running is not None:
+            raise BrokerError(f"a broker already runs at {running.bootstrap} (pid {running.pid})")
+        if not _HEAP.match(heap):
+            raise BrokerError(f"heap {heap!r} is not a JVM size like 512m")
+        java = require_tool("java")
+        config = self._config(host, port, controller_port)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.properties.write_text(render_server_properties(config), encoding="utf-8")
+        self._format(java, jars)
+        process = self._spawn(java, jars, heap)
+        record = BrokerRecord(
+            pid=process.pid,
+            bootstrap=config.bootstrap,
+            version=jars.version,
+            log_path=self.log_path,
+            properties=self.properties,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        write_record(self.record_path, record)
+        try:
+            self._wait_ready(process, config, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return record
+
+    def stop(self, timeout: float = 30.0) -> BrokerRecord | None:
+        """SIGTERM the broker, SIGKILL it after `timeout` s; return its record, None if none ran."""
+        record = read_record(self.record_path)
+        if record is None:
+            return None
+        if self._process is not None:
+            self._process.poll()  # reap our own child if it already exited
+        marker = str(self.properties)
+        was_running = is_alive(record.pid, marker)
+        if was_running:
+            signal_group(record.pid, signal.SIGTERM)
+            if not self._wait_exit(record.pid, marker, timeout):
+                signal_group(record.pid, signal.SIGKILL)
+                if not self._wait_exit(record.pid, marker, KILL_WAIT_S):
+                    raise BrokerError(f"broker pid {record.pid} is still alive after SIGKILL")
+        self.record_path.unlink(missing_ok=True)
+        self._process = None
+        return record if was_running else None
+
+    def purge(self) -> None:
+        """Delete the broker's data (topics, offsets); refused while it runs."""
+        running = self.status()
+        if running is not None:
+            raise BrokerError(f"stop the broker (pid {running.pid}) before deleting its data")
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The last lines the broker logged (its log file, else what the JVM printed)."""
+        for path in (self.log_path, self.home / "stdout.log"):
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if text.strip():
+                return "\n".join(text.strip().splitlines()[-lines:])
+        return "(the broker logged nothing)"
+
+    def _config(self, host: str, port: int, controller_port: int) -> BrokerConfig:
+        for fixed in (port, controller_port):
+            if fixed and port_in_use(host, fixed):
+                raise BrokerError(f"port {fixed} on {host} is already in use; choose another")
+        spare = iter(free_ports(2, host))
+        return BrokerConfig(
+            host=host,
+            broker_port=port or next(spare),
+            controller_port=controller_port or next(spare),
+            log_dir=self.data_dir,
+        )
+
+    def _jvm(self, java: str, jars: KafkaJars, log_file: Path) -> list[str]:
+        return [
+            java,
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={asset_dir() / 'log4j2.properties'}",
+            f"-Dkafka.log.file={log_file}",
+            "-cp",
+            jars.classpath,
+        ]
+
+    def _format(self, java: str, jars: KafkaJars) -> None:
+        # Formatting again would fail (and a new cluster id would orphan the data): keep it.
+        if (self.data_dir / "meta.properties").is_file():
+            return
+        command = [
+            *self._jvm(java, jars, self.home / "format.log"),
+            "kafka.tools.StorageTool",
+            "format",
+            "--cluster-id",
+            _cluster_id(),
+            "--config",
+            str(self.properties),
+            "--ignore-formatted",
+        ]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=FORMAT_TIMEOUT_S, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise BrokerError(
+                f"formatting {self.data_dir} took over {FORMAT_TIMEOUT_S} s"
+            ) from None
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+            raise BrokerError(f"kafka storage format failed for {self.data_dir}:\n{tail}")
+
+    def _spawn(self, java: str, jars: KafkaJars, heap: str) -> subprocess.Popen[bytes]:
+        command = [
+            java,
+            f"-Xmx{heap}",
+            *self._jvm(java, jars, self.log_path)[1:],
+            "kafka.Kafka",
+            str(self.properties),
+        ]
+        with (self.home / "stdout.log").open("ab") as output:
+            # Own session: the broker outlives `dua kafka up` and ignores the terminal's ^C.
+            self._process = subprocess.Popen(
+                command,
+                cwd=self.home,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self._process
+
+    def _wait_ready(
+        self, process: subprocess.Popen[bytes], config: BrokerConfig, timeout: float
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = process.poll()
+            if status is not None:
+                raise BrokerError(
+                    f"the broker exited with status {status} while starting; "
+                    f"last lines of {self.log_path}:\n{self.log_tail()}"
+                )
+            if _accepts(config.host, config.broker_port) and _answers(config.bootstrap):
+                return
+            time.sleep(0.2)
+        raise BrokerError(
+            f"the broker did not answer at {config.bootstrap} within {timeout:.0f} s; "
+            f"last lines of {self.log_path}:\n{self.log_tail()}"
+        )
+
+    def _wait_exit(self, pid: int, marker: str, timeout: float) -> bool:
+        # Our own child must be reaped (wait), else it lingers as a zombie until we exit.
+        if self._process is not None and self._process.pid == pid:
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return False
+            return True
+        return wait_gone(pid, marker, timeout)
+
+
+def _cluster_id() -> str:
+    """A random id in Kafka's own form: a UUID as 22 characters of unpadded URL-safe base64."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # Kafka rejects ids starting with "-" (they read as command-line flags).
+        if not text.startswith("-"):
+            return text
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _answers(bootstrap: str) -> bool:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    try:
+        metadata = admin.list_topics(timeout=2.0)
+    except KafkaException:
+        return False
+    return bool(metadata.brokers)
