@@ -84,10 +84,44 @@ class Settings(BaseSettings):
     subject_key: SecretStr | None = Field(
         None, description="HMAC key that pseudonymizes subject ids (required by the SDK)."
     )
+    notifier_webhook_url: SecretStr | None = Field(
+        None, description="Slack-compatible webhook `dua run notifier` posts violations to."
+    )
+    notifier_min_severity: str = Field(
+        "high",
+        pattern=r"^(low|medium|high|critical)$",
+        description="Violations below this severity are not posted.",
+    )
+    notifier_group: str = Field(
+        "dua-notifier", description="Kafka consumer group of `dua run notifier`."
+    )
+    notifier_group_window_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Violations of one rule and service within this many seconds become one post.",
+    )
+    notifier_max_messages_per_minute: int = Field(
+        6, ge=1, le=600, description="Messages the notifier posts per minute at most."
+    )
+    notifier_timeout_s: float = Field(
+        10.0, gt=0, le=120, description="Seconds one webhook request may take."
+    )
+    notifier_max_attempts: int = Field(
+        5, ge=1, le=20, description="Webhook attempts per message on 5xx, 429 and timeouts."
+    )
+    notifier_metrics_port: int = Field(
+        9473, ge=0, le=65535, description="Prometheus metrics port of the notifier (0: a free one)."
+    )
 
     @field_validator("kafka_bootstrap", "schema_registry_url", "clickhouse_dsn", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("notifier_webhook_url", mode="before")
+    @classmethod
+    def _empty_webhook_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
     @field_validator("policy")
