@@ -27,6 +27,7 @@ import pytest
 
 from dua.kafka import LocalBroker, cache_root, ensure_topics, free_ports, resolve_jars
 from dua.settings import Settings, load_settings
+from dua_schemas import DuaError
 
 BACKEND_ENV = "DUA_TEST_BACKEND"
 CLICKHOUSE_IMAGE = "clickhouse/clickhouse-server:25.8"
@@ -52,7 +53,11 @@ def pytest_report_header(config: pytest.Config) -> str:
     elif _docker_backend():
         kafka = "apache/kafka container (testcontainers)"
     else:
-        kafka = f"local broker {load_settings().kafka_version} (started on first use)"
+        try:
+            version = load_settings().kafka_version
+        except DuaError as exc:  # the fixtures will fail with the same message, in context
+            version = "? (" + " ".join(str(exc).split()) + ")"
+        kafka = f"local broker {version} (started on first use)"
     clickhouse = CLICKHOUSE_IMAGE + " container" if _docker_backend() else "chDB (embedded)"
     return f"dua: Kafka = {kafka}; ClickHouse = {clickhouse}"
 

@@ -14,12 +14,24 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from dua.kafka import ensure_topics, topic_partitions
-from dua.settings import Settings
+from dua.kafka import (
+    BrokerError,
+    LocalBroker,
+    cache_root,
+    ensure_topics,
+    resolve_jars,
+    topic_partitions,
+)
+from dua.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration
 
 DUA = Path(sys.executable).with_name("dua")
+
+# These tests start brokers of their own, whatever backend the session fixtures use.
+needs_jvm = pytest.mark.skipif(
+    not (shutil.which("java") and shutil.which("mvn")), reason="needs java and mvn on PATH"
+)
 
 
 def test_created_topics_have_the_requested_partitions(
@@ -105,6 +117,17 @@ def test_settings_factory_gives_fresh_existing_topics(
     assert all(found[name] == 2 for name in first.topics.values())
 
 
+@needs_jvm
+def test_broker_that_dies_while_starting_is_reported_with_its_log(tmp_path: Path) -> None:
+    """A JVM that cannot start (heap too small) fails start() with its own words; nothing stays."""
+    jars = resolve_jars(load_settings().kafka_version, cache_root(os.environ))
+    broker = LocalBroker(tmp_path / "kafka")
+    with pytest.raises(BrokerError, match=r"exited with status \d+(.|\n)*heap"):
+        broker.start(jars, heap="1k", timeout=60)
+    assert broker.status() is None
+    assert not broker.record_path.exists()
+
+
 def _running(pid: int) -> bool:
     """Whether pid is a live process (a zombie whose parent has not reaped it is not)."""
     try:
@@ -114,9 +137,7 @@ def _running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in {"Z", "X"}
 
 
-@pytest.mark.skipif(
-    not (shutil.which("java") and shutil.which("mvn")), reason="needs java and mvn on PATH"
-)
+@needs_jvm
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="checks processes through /proc")
 def test_cli_up_status_down_leaves_no_broker_process(tmp_path: Path) -> None:
     """`dua kafka up`, `status`, `down` run a real broker and leave no process behind."""

@@ -21,10 +21,10 @@ from pathlib import Path
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from dua.kafka.assets import asset_dir
 from dua.kafka.config import BrokerConfig, render_server_properties
 from dua.kafka.errors import BrokerError
 from dua.kafka.jars import KafkaJars
+from dua.kafka.locator import asset_dir
 from dua.kafka.ports import free_ports, port_in_use
 from dua.kafka.process import is_alive, signal_group, wait_gone
 from dua.kafka.record import BrokerRecord, read_record, write_record
@@ -222,15 +222,15 @@ class LocalBroker:
             status = process.poll()
             if status is not None:
                 raise BrokerError(
-                    f"the broker exited with status {status} while starting; "
-                    f"last lines of {self.log_path}:\n{self.log_tail()}"
+                    f"the broker exited with status {status} while starting "
+                    f"(log {self.log_path}); its last words:\n{self.log_tail()}"
                 )
             if _accepts(config.host, config.broker_port) and _answers(config.bootstrap):
                 return
             time.sleep(0.2)
         raise BrokerError(
-            f"the broker did not answer at {config.bootstrap} within {timeout:.0f} s; "
-            f"last lines of {self.log_path}:\n{self.log_tail()}"
+            f"the broker did not answer at {config.bootstrap} within {timeout:.0f} s "
+            f"(log {self.log_path}); its last words:\n{self.log_tail()}"
         )
 
     def _wait_exit(self, pid: int, marker: str, timeout: float) -> bool:

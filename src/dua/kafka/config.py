@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from dua.kafka.assets import asset_dir
 from dua.kafka.errors import BrokerError
+from dua.kafka.locator import asset_dir
 
 
 @dataclass(frozen=True, slots=True)

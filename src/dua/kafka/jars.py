@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from dua.kafka.assets import asset_dir
 from dua.kafka.errors import BrokerError
+from dua.kafka.locator import asset_dir
 from dua.kafka.toolchain import require_tool
 
 MARKER = "resolved.json"
