@@ -23,8 +23,8 @@ from dua.kafka import (
     require_tool,
     resolve_jars,
 )
-from dua.kafka.assets import asset_dir
 from dua.kafka.jars import MARKER, write_marker
+from dua.kafka.locator import asset_dir
 from dua.kafka.record import read_record, write_record
 from dua.settings import load_settings
 from dua_schemas import ConfigError
