@@ -1,0 +1,103 @@
+"""`dua run notifier`: post active violations of `dua.violations` to the configured webhook.
+
+Builds the notifier from the settings, serves `/metrics`, and runs until SIGTERM or SIGINT;
+the `run` click group (`dua.commands.run`) calls `run_notifier`.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from prometheus_client import start_http_server
+
+from dua.kafka import bootstrap_servers
+from dua.settings import Settings
+from dua_schemas import ConfigError, codec_for
+from dua_stream.notifier import (
+    Dispatcher,
+    NotifierConfig,
+    NotifierMetrics,
+    RetryPolicy,
+    ViolationConsumer,
+    WebhookPoster,
+)
+
+log = logging.getLogger(__name__)
+
+
+def notifier_config(settings: Settings) -> NotifierConfig:
+    """The dispatcher's configuration from the `DUA_NOTIFIER_*` settings."""
+    return NotifierConfig(
+        min_severity=settings.notifier_min_severity,
+        group_window_s=settings.notifier_group_window_s,
+        max_messages_per_minute=settings.notifier_max_messages_per_minute,
+    )
+
+
+def webhook_poster(settings: Settings, metrics: NotifierMetrics) -> WebhookPoster:
+    """The webhook client; a `ConfigError` when no webhook is configured."""
+    if settings.notifier_webhook_url is None:
+        raise ConfigError(
+            "DUA_NOTIFIER_WEBHOOK_URL is not set: the notifier needs a Slack-compatible webhook"
+        )
+    return WebhookPoster(
+        settings.notifier_webhook_url.get_secret_value(),
+        timeout_s=settings.notifier_timeout_s,
+        retry=RetryPolicy(max_attempts=settings.notifier_max_attempts),
+        on_retry=metrics.retries.inc,
+    )
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s; posting what is pending and stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_notifier(settings: Settings, stop: threading.Event | None = None) -> None:
+    """Run the notifier until `stop` is set (or, when None, until SIGTERM/SIGINT)."""
+    metrics = NotifierMetrics()
+    poster = webhook_poster(settings, metrics)
+    dispatcher = Dispatcher(
+        poster, notifier_config(settings), clock=time.monotonic, metrics=metrics
+    )
+    consumer = ViolationConsumer(
+        bootstrap=bootstrap_servers(settings),
+        topic=settings.topic_violations,
+        group=settings.notifier_group,
+        dispatcher=dispatcher,
+        codec=codec_for(settings.schema_registry_url),
+    )
+    server, _thread = start_http_server(settings.notifier_metrics_port, registry=metrics.registry)
+    log.info(
+        "notifier: %s -> webhook at %s (min severity %s, window %.0f s), metrics on port %d",
+        settings.topic_violations,
+        poster.host,
+        settings.notifier_min_severity,
+        settings.notifier_group_window_s,
+        server.server_address[1],
+    )
+    try:
+        if stop is not None:
+            consumer.run(stop)
+        else:
+            stop = threading.Event()
+            with _stop_on_signals(stop):
+                consumer.run(stop)
+    finally:
+        server.shutdown()
+        server.server_close()
