@@ -15,6 +15,8 @@ from dua_schemas import DuaError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "version": ("dua.commands.version", "version", "Print the versions of dua and its parts."),
     "kafka": ("dua.commands.kafka", "kafka", "Run the local Apache Kafka broker."),
+    "classify": ("dua.commands.classify", "classify", "Classify access events against the policy."),
+    "policy": ("dua.commands.policy", "policy", "Check, show and compare policy files."),
 }
 
 

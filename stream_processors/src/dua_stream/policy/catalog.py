@@ -44,26 +44,33 @@ def parse_label(problems: Problems, value: Any, path: str) -> Label | None:
     return Label(ja, en) if ja is not None and en is not None else None
 
 
+def declared_codes(value: Any, pattern: re.Pattern[str]) -> list[str]:
+    """The well-formed `code` fields of a list of mappings, even of entries with other
+    problems: a later reference to them must not be reported as unknown as well."""
+    if not isinstance(value, list):
+        return []
+    return [
+        item["code"]
+        for item in value
+        if isinstance(item, Mapping) and isinstance(item.get("code"), str)
+        if pattern.match(item["code"])
+    ]
+
+
 def parse_elements(problems: Problems, value: Any, path: str) -> tuple[Element, ...]:
     """The `elements` list; duplicates and leaves that are also parents are problems."""
     items = problems.sequence(value, path)
     if items is None:
         return ()
+    repeated = problems.duplicates(items, path, "code", "element code")
     elements: list[Element] = []
     first_at: dict[str, str] = {}
     for index, item in enumerate(items):
         where = child(path, index)
         element = _parse_element(problems, item, where)
-        if element is None:
-            continue
-        if element.code in first_at:
-            problems.add(
-                child(where, "code"),
-                f"duplicate element code {element.code!r} (first at {first_at[element.code]})",
-            )
-            continue
-        first_at[element.code] = where
-        elements.append(element)
+        if element is not None and index not in repeated:
+            first_at[element.code] = where
+            elements.append(element)
     codes = {e.code for e in elements}
     for element in elements:
         parents = [c for c in codes if c.startswith(element.code + ".")]

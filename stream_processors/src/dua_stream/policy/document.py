@@ -73,6 +73,24 @@ class Problems:
             return None
         return str(value)
 
+    def duplicates(self, items: list[Any], path: str, key: str, what: str) -> set[int]:
+        """Report entries whose `key` repeats an earlier entry's; their indexes."""
+        first_at: dict[str, str] = {}
+        repeated: set[int] = set()
+        for index, item in enumerate(items):
+            if not isinstance(item, Mapping) or not isinstance(item.get(key), str):
+                continue
+            code = item[key]
+            if code in first_at:
+                self.add(
+                    child(child(path, index), key),
+                    f"duplicate {what} {code!r} (first at {first_at[code]})",
+                )
+                repeated.add(index)
+            else:
+                first_at[code] = child(path, index)
+        return repeated
+
     def keys(
         self,
         mapping: Mapping[str, Any],

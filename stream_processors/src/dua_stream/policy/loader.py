@@ -12,11 +12,17 @@ from typing import Any, Final
 
 import yaml
 
-from dua_stream.policy.catalog import ElementTree, parse_data_categories, parse_elements
+from dua_stream.policy.catalog import (
+    ELEMENT_CODE,
+    ElementTree,
+    declared_codes,
+    parse_data_categories,
+    parse_elements,
+)
 from dua_stream.policy.document import Problems, child
 from dua_stream.policy.errors import PolicyError
 from dua_stream.policy.model import Policy
-from dua_stream.policy.purposes import parse_purpose_categories, parse_purposes
+from dua_stream.policy.purposes import PURPOSE_CODE, parse_purpose_categories, parse_purposes
 from dua_stream.policy.rules import parse_rules
 from dua_stream.policy.vocabulary import Names
 
@@ -108,7 +114,9 @@ def _build(document: dict[str, Any], problems: Problems) -> Policy | None:
         problems, document.get("purpose_categories", {}), "purpose_categories"
     )
     elements = parse_elements(problems, document.get("elements", []), "elements")
-    tree = ElementTree(e.code for e in elements)
+    # references are checked against every well-formed code, so that one broken element is
+    # reported once, not again at each place that names it
+    tree = ElementTree(declared_codes(document.get("elements"), ELEMENT_CODE))
     purposes = parse_purposes(
         problems, document.get("purposes", []), "purposes", purpose_categories, tree
     )
@@ -119,7 +127,8 @@ def _build(document: dict[str, Any], problems: Problems) -> Policy | None:
     window = None
     if "reidentification_window" in document:
         window = _duration(problems, document["reidentification_window"], "reidentification_window")
-    names = Names(tree, frozenset(p.code for p in purposes), purpose_categories)
+    declared = declared_codes(document.get("purposes"), PURPOSE_CODE)
+    names = Names(tree, frozenset(declared), purpose_categories)
     rules = parse_rules(problems, names, document.get("rules", []), "rules")
     if problems.found or version is None or payroll is None or window is None:
         return None

@@ -42,21 +42,12 @@ def parse_purposes(
     items = problems.sequence(value, path)
     if items is None:
         return ()
+    repeated = problems.duplicates(items, path, "code", "purpose code")
     purposes: list[Purpose] = []
-    first_at: dict[str, str] = {}
     for index, item in enumerate(items):
-        where = child(path, index)
-        purpose = _parse_purpose(problems, item, where, categories, tree)
-        if purpose is None:
-            continue
-        if purpose.code in first_at:
-            problems.add(
-                child(where, "code"),
-                f"duplicate purpose code {purpose.code!r} (first at {first_at[purpose.code]})",
-            )
-            continue
-        first_at[purpose.code] = where
-        purposes.append(purpose)
+        purpose = _parse_purpose(problems, item, child(path, index), categories, tree)
+        if purpose is not None and index not in repeated:
+            purposes.append(purpose)
     return tuple(purposes)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any, Final
 
@@ -63,8 +64,10 @@ def parse_condition(
         return None if inner is None else Predicate(ANY_ELEMENT, inner)
     spec = PREDICATES.get(name)
     if spec is None:
-        known = ", ".join(sorted([*PREDICATES, ANY_ELEMENT, *COMBINATORS]))
-        problems.add(where, f"unknown predicate {name!r}; expected one of {known}")
+        known = sorted([*PREDICATES, ANY_ELEMENT, *COMBINATORS])
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"expected one of {', '.join(known)}"
+        problems.add(where, f"unknown predicate {name!r}; {hint}")
         return None
     if spec.scope == "element" and not element:
         problems.add(
@@ -82,20 +85,12 @@ def parse_rules(problems: Problems, names: Names, value: Any, path: str) -> tupl
     items = problems.sequence(value, path)
     if items is None:
         return ()
+    repeated = problems.duplicates(items, path, "id", "rule id")
     rules: list[Rule] = []
-    first_at: dict[str, str] = {}
     for index, item in enumerate(items):
-        where = child(path, index)
-        rule = _parse_rule(problems, names, item, where)
-        if rule is None:
-            continue
-        if rule.id in first_at:
-            problems.add(
-                child(where, "id"), f"duplicate rule id {rule.id!r} (first at {first_at[rule.id]})"
-            )
-            continue
-        first_at[rule.id] = where
-        rules.append(rule)
+        rule = _parse_rule(problems, names, item, child(path, index))
+        if rule is not None and index not in repeated:
+            rules.append(rule)
     return tuple(rules)
 
 
