@@ -78,19 +78,28 @@ class RecordingWebhook:
             for answer in answers:
                 self._script.append(answer if isinstance(answer, Scripted) else Scripted(answer))
 
+    def clear_script(self) -> None:
+        """Drop the answers not used yet: from now on every request gets 200."""
+        with self._changed:
+            self._script.clear()
+
     def wait_for(self, count: int, timeout: float) -> list[Any]:
-        """Block until `count` payloads were accepted (200) or fail with what arrived."""
+        """Block until `count` payloads were accepted (200); fail saying what arrived."""
+        self.wait_for_status(200, count, timeout)
+        return self.accepted
+
+    def wait_for_status(self, status: int, count: int, timeout: float) -> None:
+        """Block until `count` requests were answered with `status`; fail saying what arrived."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while len(self.accepted) < count:
+            while self.statuses.count(status) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(
-                        f"expected {count} accepted posts within {timeout} s, got "
-                        f"{len(self.accepted)} (statuses {self.statuses})"
+                        f"expected {count} requests answered {status} within {timeout} s; "
+                        f"statuses so far: {self.statuses}"
                     )
                 self._changed.wait(left)
-            return list(self.accepted)
 
     @property
     def accepted(self) -> list[Any]:
