@@ -17,6 +17,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "kafka": ("dua.commands.kafka", "kafka", "Run the local Apache Kafka broker."),
     "classify": ("dua.commands.classify", "classify", "Classify access events against the policy."),
     "policy": ("dua.commands.policy", "policy", "Check, show and compare policy files."),
+    "run": ("dua.commands.run", "run", "Run a pipeline process (sink, …) in the foreground."),
+    "db": ("dua.commands.db", "db", "Apply and inspect the ClickHouse audit schema."),
+    "query": ("dua.commands.query", "query", "Query the audit tables (SQL or saved questions)."),
+    "subject": ("dua.commands.subject", "subject", "List every access to one person's data."),
+    "report": ("dua.commands.report", "report", "Summarise accesses and violations (HTML too)."),
 }
 
 

@@ -1,0 +1,309 @@
+"""The batching sink: consume → decode → per-partition batch → write → commit.
+
+Offsets are committed only after the rows of their range are in ClickHouse. While ClickHouse is
+unavailable the sink keeps what it holds, pauses its partitions (memory stays bounded), backs
+off, and retries the same segments; nothing is committed meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from confluent_kafka import KafkaException, TopicPartition
+
+from dua_schemas import TransportError
+from dua_sink.audit_store import AuditStore
+from dua_sink.batching import OffsetRange, PartitionBuffer, Segment
+from dua_sink.errors import ClickHouseUnavailable
+from dua_sink.metrics import SinkMetrics
+from dua_sink.routing import RecordRouter
+from dua_sink.row_mapping import Source
+from dua_sink.sink_config import CONSUME_BATCH, SinkConfig
+
+log = logging.getLogger("dua_sink.sink")
+# The loop wakes at least this often to notice a stop request.
+MAX_WAIT_S = 0.5
+PartitionKey = tuple[str, int]
+
+
+class KafkaConsumer(Protocol):
+    """The part of confluent-kafka's Consumer the sink uses."""
+
+    def subscribe(self, topics: list[str], **callbacks: Any) -> None: ...
+    def consume(self, num_messages: int, timeout: float) -> list[Any]: ...
+    def commit(self, *, offsets: list[Any], asynchronous: bool) -> Any: ...
+    def pause(self, partitions: list[Any]) -> None: ...
+    def resume(self, partitions: list[Any]) -> None: ...
+    def assignment(self) -> list[Any]: ...
+    def position(self, partitions: list[Any]) -> list[Any]: ...
+    def get_watermark_offsets(self, partition: Any, *, cached: bool) -> Any: ...
+    def close(self) -> None: ...
+
+
+class BatchingSink:
+    """Runs one consumer until `stop` is set, then flushes, commits and closes it."""
+
+    __slots__ = (
+        "_buffers",
+        "_clock",
+        "_committed",
+        "_config",
+        "_consumer",
+        "_failures",
+        "_metrics",
+        "_paused",
+        "_retry_at",
+        "_router",
+        "_store",
+    )
+
+    def __init__(
+        self,
+        consumer: KafkaConsumer,
+        router: RecordRouter,
+        store: AuditStore,
+        config: SinkConfig,
+        *,
+        metrics: SinkMetrics,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._consumer = consumer
+        self._router = router
+        self._store = store
+        self._config = config
+        self._metrics = metrics
+        self._clock = clock
+        self._buffers: dict[PartitionKey, PartitionBuffer] = {}
+        self._committed: dict[PartitionKey, int] = {}
+        self._failures = 0
+        self._retry_at: float | None = None
+        self._paused = False
+
+    # -- the loop ------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        """Consume and write until `stop` is set; then drain what can be written."""
+        self._consumer.subscribe(
+            self._config.topics.names(),
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
+        interval = self._config.flush_interval_s
+        next_flush = self._clock() + interval
+        try:
+            while not stop.is_set():
+                wake = next_flush if self._retry_at is None else self._retry_at
+                timeout = min(max(wake - self._clock(), 0.0), MAX_WAIT_S)
+                for message in self._consumer.consume(CONSUME_BATCH, timeout):
+                    self._accept(message)
+                now = self._clock()
+                if self._retry_at is not None:
+                    if now >= self._retry_at:
+                        self._flush(due=True)
+                        next_flush = now + interval
+                elif now >= next_flush:
+                    self._flush(due=True)
+                    self._report_lag()
+                    next_flush = now + interval
+                elif self._has_full_batch():
+                    self._flush(due=False)
+                self._apply_pause()
+            self._drain()
+        finally:
+            self._consumer.close()
+
+    # -- consume & decode ----------------------------------------------------------------
+    def _accept(self, message: Any) -> None:
+        error = message.error()
+        if error is not None:
+            if error.fatal():
+                raise TransportError(f"sink.consume: fatal Kafka error: {error.str()}")
+            log.warning("sink.consume: %s", error.str())
+            return
+        key = (message.topic(), message.partition())
+        buffer = self._buffers.get(key)
+        if buffer is None:  # a message of a partition revoked a moment ago
+            return
+        payload = message.value()
+        source = Source(key[0], key[1], message.offset(), _message_time(message))
+        routed = self._router.route(source, payload, message.key())
+        if routed.rejected is not None:
+            self._metrics.rejected(routed.rejected)
+            log.info(
+                "sink.decode: rejected %s/%d@%d: %s",
+                source.topic,
+                source.partition,
+                source.offset,
+                routed.rejected,
+            )
+        buffer.add(source.offset, routed, zlib.crc32(payload or b""))
+
+    # -- write & commit ------------------------------------------------------------------
+    def _flush(self, *, due: bool, only: Iterable[PartitionKey] | None = None) -> bool:
+        """Write every ready segment, then commit; False when ClickHouse failed."""
+        keys = set(self._buffers if only is None else only)
+        buffers = [b for k, b in self._buffers.items() if k in keys and len(b)]
+        commits: dict[PartitionKey, int] = {}
+        try:
+            ready: list[tuple[PartitionBuffer, list[Segment]]] = []
+            for buffer in buffers:
+                if buffer.plan is None:
+                    buffer.plan = self._store.planned_ranges(
+                        buffer.topic, buffer.partition, buffer.items[0].offset
+                    )
+                segments = buffer.cut(self._config.batch_max_rows, due=due)
+                if segments:
+                    ready.append((buffer, segments))
+            self._record_plan(ready)
+            for buffer, segments in ready:
+                for segment in segments:
+                    for table, rows in self._store.write(segment).items():
+                        self._metrics.inserted(table, rows)
+                    buffer.written(segment)
+                    commits[(buffer.topic, buffer.partition)] = segment.commit_offset
+        except ClickHouseUnavailable as exc:
+            self._failed(exc)
+            return False
+        finally:
+            self._commit(commits)
+            self._metrics.buffered(self._buffered_rows())
+        if self._failures:
+            log.info("sink.write: ClickHouse is back after %d failed attempts", self._failures)
+        self._failures = 0
+        self._retry_at = None
+        return True
+
+    def _record_plan(self, ready: Sequence[tuple[PartitionBuffer, list[Segment]]]) -> None:
+        new = [s for _, segments in ready for s in segments if not s.planned]
+        self._store.record_plan(new)
+        # Once recorded, these ranges are the plan: a retry must cut exactly them again.
+        for buffer, segments in ready:
+            assert buffer.plan is not None
+            known = {(r.first, r.last) for r in buffer.plan}
+            buffer.plan.extend(
+                OffsetRange(s.first_offset, s.last_offset)
+                for s in segments
+                if (s.first_offset, s.last_offset) not in known
+            )
+            buffer.plan.sort(key=lambda r: r.first)
+
+    def _commit(self, commits: dict[PartitionKey, int]) -> None:
+        if not commits:
+            return
+        offsets = [TopicPartition(t, p, o) for (t, p), o in sorted(commits.items())]
+        try:
+            self._consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            # The rows are stored; a redelivery of this range is dropped by its token.
+            log.warning("sink.commit: commit failed, the range will be read again: %s", exc)
+            return
+        self._committed.update(commits)
+        self._metrics.committed()
+
+    def _failed(self, exc: ClickHouseUnavailable) -> None:
+        self._failures += 1
+        delay = self._config.backoff.delay(self._failures)
+        self._retry_at = self._clock() + delay
+        self._metrics.insert_failed(exc.table or "sink_batches")
+        log.warning(
+            "sink.write: %s; attempt %d failed, retrying in %.1f s with partitions paused",
+            exc,
+            self._failures,
+            delay,
+        )
+
+    # -- flow control --------------------------------------------------------------------
+    def _buffered_rows(self) -> int:
+        return sum(len(buffer) for buffer in self._buffers.values())
+
+    def _has_full_batch(self) -> bool:
+        limit = self._config.batch_max_rows
+        return any(len(buffer) >= limit for buffer in self._buffers.values())
+
+    def _apply_pause(self) -> None:
+        should = (
+            self._retry_at is not None or self._buffered_rows() >= self._config.max_buffered_rows
+        )
+        if should == self._paused:
+            return
+        assignment = self._consumer.assignment()
+        if should:
+            self._consumer.pause(assignment)
+        else:
+            self._consumer.resume(assignment)
+        self._paused = should
+        self._metrics.paused(should)
+
+    def _report_lag(self) -> None:
+        for tp in self._consumer.assignment():
+            low_high = self._consumer.get_watermark_offsets(tp, cached=True)
+            if not low_high or low_high[1] < 0:
+                continue
+            key = (tp.topic, tp.partition)
+            done = self._committed.get(key)
+            if done is None:
+                done = self._consumer.position([tp])[0].offset
+            if done is not None and done >= 0:
+                self._metrics.lag(tp.topic, tp.partition, max(int(low_high[1]) - done, 0))
+
+    # -- rebalancing & shutdown ----------------------------------------------------------
+    def _on_assign(self, _consumer: Any, partitions: list[Any]) -> None:
+        for tp in partitions:
+            self._buffers[(tp.topic, tp.partition)] = PartitionBuffer(tp.topic, tp.partition)
+        # A fresh assignment starts unpaused; the loop pauses it again if it must.
+        self._paused = False
+        log.info("sink.consume: assigned %s", _names(partitions))
+
+    def _on_revoke(self, _consumer: Any, partitions: list[Any]) -> None:
+        keys = [(tp.topic, tp.partition) for tp in partitions]
+        if self._retry_at is None:
+            # Hand over cleanly: what is ready is written and committed before another
+            # consumer takes the partitions (it would only re-read and deduplicate it).
+            self._flush(due=True, only=keys)
+        self._forget(keys)
+        log.info("sink.consume: revoked %s", _names(partitions))
+
+    def _on_lost(self, _consumer: Any, partitions: list[Any]) -> None:
+        self._forget([(tp.topic, tp.partition) for tp in partitions])
+        log.warning(
+            "sink.consume: lost %s; their unwritten rows will be re-read", _names(partitions)
+        )
+
+    def _forget(self, keys: Iterable[PartitionKey]) -> None:
+        for key in keys:
+            self._buffers.pop(key, None)
+            self._committed.pop(key, None)
+            self._metrics.forget_partition(*key)
+        self._metrics.buffered(self._buffered_rows())
+
+    def _drain(self) -> None:
+        """On stop: write and commit what can be, retrying within the grace period."""
+        deadline = self._clock() + self._config.shutdown_grace_s
+        while not self._flush(due=True):
+            assert self._retry_at is not None
+            if self._retry_at > deadline:
+                log.error(
+                    "sink.write: stopping with %d rows unwritten and uncommitted; "
+                    "they will be read again on the next start",
+                    self._buffered_rows(),
+                )
+                return
+            time.sleep(max(self._retry_at - self._clock(), 0.0))
+
+
+def _message_time(message: Any) -> datetime:
+    """The message's Kafka timestamp (deterministic on redelivery), else now."""
+    kind, millis = message.timestamp()
+    if kind and millis and millis > 0:
+        return datetime.fromtimestamp(millis / 1000, UTC)
+    return datetime.now(UTC)
+
+
+def _names(partitions: Sequence[Any]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"

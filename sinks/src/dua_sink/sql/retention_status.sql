@@ -1,0 +1,6 @@
+-- The TTL clause each audit table carries now.
+SELECT name, engine_full
+FROM system.tables
+WHERE database = {database:String}
+  AND name IN ('access_events', 'violations', 'rejected_events', 'access_hourly', 'violations_daily')
+ORDER BY name
