@@ -210,9 +210,11 @@ def test_state_is_keyed_by_subject_and_json_serializable(timeline: Callable[...,
 
 
 def test_expired_actor_entries_are_dropped(timeline: Callable[..., Timeline]) -> None:
-    """Window entries older than the window are removed when the subject is seen again."""
+    """Once a subject has entries for several actors, those past the window are removed."""
     t = timeline()
-    t.rules(at=0, actor={"kind": "EMPLOYEE", "id": "old"}, **LINKABLE)
+    for n in range(5):
+        t.rules(at=0, actor={"kind": "EMPLOYEE", "id": f"old-{n}"}, **LINKABLE)
+    assert len(t.state.values["reid:subject-1"]) == 5
     t.rules(at=60, **LINKABLE)
     assert list(t.state.values["reid:subject-1"]) == ["EMPLOYEE:emp-1"]
 

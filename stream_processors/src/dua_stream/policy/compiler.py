@@ -1,235 +1,184 @@
-"""Compiling a policy: each rule, specialised to the shape of an event, becomes a small plan.
+"""Compiling a policy: the rules, specialised to the shape of an event, as indexed plans.
 
-An event's *shape* is everything the event-level predicates can ask: purpose, service and
-origin (as far as the policy names them), cross-use, destination kind, operation, processing
-and the consent flags rules mention. Shapes are few, so for each shape seen the compiler
-evaluates every rule once, in set algebra over the catalog, and keeps only the rules that can
-still fire, each reduced to element sets. Classifying an event then costs a dictionary lookup
-and a few set-membership tests per element, whatever the size of the policy.
+An event's *shape* (`specializer.Shape`) is everything event-level predicates can ask:
+purpose, service and origin (as far as the policy names them), cross-use, destination kind,
+operation, processing and the consent flags rules mention. Shapes are few. For each shape
+seen, every rule is evaluated once in set algebra over the catalog; rules that cannot fire
+are dropped, and the element sets the others need become numbered *slots*, indexed by
+element code. Classifying an event is then one dictionary lookup for its shape and one pass
+over its element codes, whatever the size of the policy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Final, NamedTuple
+from itertools import product
+from typing import Final
 
 from dua_stream.policy.element_sets import ElementSet
-from dua_stream.policy.model import All, Any_, Condition, Not, Policy, Predicate, Purpose, Rule
-from dua_stream.policy.vocabulary import ANY_ELEMENT, PREDICATES, WILDCARD
+from dua_stream.policy.model import Condition, Policy, Rule
+from dua_stream.policy.specializer import Shape, Specializer, probes_of
+from dua_stream.policy.verdict import TaggedElement
 
-MAX_SHAPES: Final = 65_536  # bounds memory; real traffic has far fewer shapes
-UNKNOWN_PURPOSE: Final = "?"  # shape prefix for a purpose the policy lacks: "?" + its category
-
-
-class Shape(NamedTuple):
-    """What the event-level predicates see of an event (the cache key of a plan)."""
-
-    purpose: str | None  # a policy purpose code, None when missing, "?<category>" when unknown
-    service: str | None  # the service if the policy names it, else None
-    origin: str | None  # the origin service (else the service) if the policy names it
-    cross_use: bool
-    destination: str
-    operation: str
-    processing: str
-    consent: tuple[bool, ...]  # one per flag in `Compiler.consent_flags`
+MAX_SHAPES: Final = 16_384  # bounds memory; real traffic has far fewer shapes
+MAX_REMEMBERED: Final = 65_536  # element lists remembered across all shapes
+ShapeKey = tuple[str | None, str | None, str | None, bool, str, str, str, tuple[bool, ...]]
 
 
 @dataclass(frozen=True, slots=True)
 class RulePlan:
-    """One rule for one shape: the element sets it needs, per truth of its `any_element` probes.
+    """One rule for one shape, in slots.
 
-    `outcomes[bits]` is None when the rule cannot fire for that combination of probes, else
-    the sets the rule kind works on (`select` for match/opted_out; `linkable` and
-    `identifying` for reidentification).
+    `probes` are the slots of the rule's `any_element` filters; `outcomes[bits]` (bit i set
+    when probe i matched some element) is None when the rule cannot fire, else the slots the
+    rule kind works on: (`select`,) for match and opted_out, (`linkable`, `identifying`) for
+    reidentification.
     """
 
     rule: Rule
-    probes: tuple[ElementSet, ...]
-    outcomes: tuple[tuple[ElementSet, ...] | None, ...]
+    message: str  # the rule's template with its whitespace folded
+    probes: tuple[int, ...]
+    outcomes: tuple[tuple[int, ...] | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A rule that fires on an element list of a shape, or may, depending on state."""
+
+    plan: RulePlan
+    involved: tuple[str, ...]
+    check: int  # FIRES, OPTED_OUT (consent state decides) or REIDENTIFICATION (window decides)
+    linkable: bool = False
+    identifying: bool = False
+
+
+FIRES: Final = 0
+OPTED_OUT: Final = 1
+REIDENTIFICATION: Final = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ElementsPlan:
+    """What a shape's rules make of one element list: the tagged elements and the steps."""
+
+    tagged: tuple[TaggedElement, ...]
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShapePlan:
+    """The plans of one shape, the index from element code to the slots holding it, and the
+    element lists seen with this shape (their `ElementsPlan`s)."""
+
+    index: dict[str, tuple[int, ...]]  # every catalog code -> its slots
+    unknown: tuple[int, ...]  # the slots holding codes the catalog lacks
+    rules: tuple[RulePlan, ...]
+    seen: dict[tuple[str, ...], ElementsPlan]
 
 
 class Compiler:
-    """The policy's lookups, and the plans of every shape seen so far."""
+    """The plans of every shape seen so far, compiled on first sight."""
 
     def __init__(self, policy: Policy) -> None:
+        self.specializer = Specializer(policy)
         self.policy = policy
-        self.leaves = frozenset(e.code for e in policy.elements)
-        self.every = ElementSet(self.leaves, True)
-        self.nothing = ElementSet(frozenset(), False)
-        self.purposes: dict[str, Purpose] = {p.code: p for p in policy.purposes}
-        self.services = _named_services(policy)
-        self.consent_flags = tuple(sorted(_consent_flags(policy)))
-        self._by_category: dict[str, frozenset[str]] = {}
-        self._by_sensitivity: dict[str, frozenset[str]] = {}
-        for element in policy.elements:
-            self._by_category.setdefault(element.category, frozenset())
-            self._by_category[element.category] |= {element.code}
-            self._by_sensitivity.setdefault(element.sensitivity, frozenset())
-            self._by_sensitivity[element.sensitivity] |= {element.code}
-        self._probes = {rule.id: tuple(dict.fromkeys(_probes_of(rule))) for rule in policy.rules}
-        self._plans: dict[Shape, tuple[RulePlan, ...]] = {}
+        self._probes = {rule.id: probes_of(rule) for rule in policy.rules}
+        self._messages = {rule.id: " ".join(rule.message.split()) for rule in policy.rules}
+        self._tags = {
+            e.code: TaggedElement(e.code, e.category, e.sensitivity) for e in policy.elements
+        }
+        self._plans: dict[ShapeKey, ShapePlan] = {}
+        self._remembered = 0
 
-    def unknown_purpose_shape(self, purpose: str) -> str:
-        """The shape of a purpose the policy lacks: its category counts for `category.*`."""
-        category = purpose.partition(".")[0]
-        return UNKNOWN_PURPOSE + (category if category in self.policy.purpose_categories else "")
-
-    def plans(self, shape: Shape) -> tuple[RulePlan, ...]:
-        """The rules that can fire for events of this shape, compiled for it."""
-        found = self._plans.get(shape)
+    def plan(self, key: ShapeKey) -> ShapePlan:
+        """The compiled plan of a shape."""
+        found = self._plans.get(key)
         if found is None:
-            if len(self._plans) >= MAX_SHAPES:
-                self._plans.clear()
-            found = self._plans[shape] = tuple(self._compile(shape))
+            self._make_room()
+            found = self._plans[key] = self._compile(Shape(*key))
         return found
 
-    def _compile(self, shape: Shape) -> Iterator[RulePlan]:
+    def elements_plan(self, plan: ShapePlan, elements: tuple[str, ...]) -> ElementsPlan:
+        """The steps of a shape for an element list (remembered in `plan.seen`)."""
+        self._make_room()
+        codes = tuple(dict.fromkeys(elements))
+        hits: dict[int, list[str]] = {}
+        for code in codes:
+            for slot in plan.index.get(code, plan.unknown):
+                hits.setdefault(slot, []).append(code)
+        steps = [s for s in (_step(rule_plan, hits) for rule_plan in plan.rules) if s is not None]
+        tags = self._tags
+        tagged = tuple(tags.get(c) or TaggedElement(c, "unknown", None) for c in codes)
+        found = plan.seen[elements] = ElementsPlan(tagged, tuple(steps))
+        self._remembered += 1
+        return found
+
+    def _make_room(self) -> None:
+        # memory stays bounded whatever arrives: forget everything, then relearn what recurs
+        if self._remembered >= MAX_REMEMBERED or len(self._plans) >= MAX_SHAPES:
+            self._plans.clear()
+            self._remembered = 0
+
+    def _compile(self, shape: Shape) -> ShapePlan:
+        slots: dict[ElementSet, int] = {}
+
+        def slot(elements: ElementSet) -> int:
+            return slots.setdefault(elements, len(slots))
+
+        rules = []
         for rule in self.policy.rules:
             probes = self._probes[rule.id]
-            index = {probe: i for i, probe in enumerate(probes)}
-            probe_sets = tuple(self._set(p, shape, 0, {}) for p in probes)
-            outcomes = tuple(
-                self._outcome(rule, shape, bits, index) for bits in range(1 << len(probes))
-            )
-            if any(o is not None for o in outcomes):
-                yield RulePlan(rule, probe_sets, outcomes)
+            outcomes = tuple(self._outcomes(rule, shape, probes))
+            if all(o is None for o in outcomes):
+                continue
+            probe_slots = tuple(slot(self.specializer.holds_for(p, shape, {})) for p in probes)
+            slotted = tuple(None if o is None else tuple(slot(s) for s in o) for o in outcomes)
+            rules.append(RulePlan(rule, self._messages[rule.id], probe_slots, slotted))
+        index = {
+            code: tuple(n for elements, n in slots.items() if code in elements.known)
+            for code in self.specializer.leaves
+        }
+        unknown = tuple(n for elements, n in slots.items() if elements.unknown)
+        return ShapePlan(index, unknown, tuple(rules), {})
+
+    def _outcomes(
+        self, rule: Rule, shape: Shape, probes: tuple[Condition, ...]
+    ) -> Iterator[tuple[ElementSet, ...] | None]:
+        """For each truth assignment of the probes (bit i = probe i), the sets or None."""
+        for truths in product((False, True), repeat=len(probes)):
+            # product varies the last position fastest; bit i must be probe i
+            assigned = dict(zip(probes, reversed(truths), strict=True))
+            yield self._outcome(rule, shape, assigned)
 
     def _outcome(
-        self, rule: Rule, shape: Shape, bits: int, index: dict[Condition, int]
+        self, rule: Rule, shape: Shape, probes: dict[Condition, bool]
     ) -> tuple[ElementSet, ...] | None:
-        if rule.when is not None and self._set(rule.when, shape, bits, index).empty:
+        holds = self.specializer.holds_for
+        if rule.when is not None and holds(rule.when, shape, probes).empty:
             return None
         if rule.kind == "reidentification":
-            sets = tuple(
-                self._set(rule.params[name], shape, bits, index)
-                for name in ("linkable", "identifying")
-            )
+            sets = tuple(holds(rule.params[n], shape, probes) for n in ("linkable", "identifying"))
             return None if all(s.empty for s in sets) else sets
-        chosen = self.every if rule.select is None else self._set(rule.select, shape, bits, index)
+        chosen = (
+            self.specializer.every if rule.select is None else holds(rule.select, shape, probes)
+        )
         return None if chosen.empty else (chosen,)
 
-    def _set(
-        self, condition: Condition, shape: Shape, bits: int, index: dict[Condition, int]
-    ) -> ElementSet:
-        """The elements for which `condition` holds, for events of `shape` (event-level
-        predicates give every element or none)."""
-        if isinstance(condition, All):
-            result = self.every
-            for item in condition.items:
-                result = result.intersect(self._set(item, shape, bits, index))
-            return result
-        if isinstance(condition, Any_):
-            result = self.nothing
-            for item in condition.items:
-                result = result.union(self._set(item, shape, bits, index))
-            return result
-        if isinstance(condition, Not):
-            return self._set(condition.item, shape, bits, index).complement(self.leaves)
-        if condition.name == ANY_ELEMENT:
-            return self.every if bits >> index[condition.argument] & 1 else self.nothing
-        if PREDICATES[condition.name].scope == "element":
-            return self._element_set(condition, shape)
-        return self.every if self._holds(condition, shape) else self.nothing
 
-    def _holds(self, predicate: Predicate, shape: Shape) -> bool:
-        name, argument = predicate.name, predicate.argument
-        if name in ("purpose_in", "purpose_not_in"):
-            return _purpose_matches(shape.purpose, argument) == (name == "purpose_in")
-        scope = self.policy.cross_use_scope
-        facts: dict[str, Any] = {
-            "purpose_known": shape.purpose is not None and shape.purpose in self.purposes,
-            "operation_in": shape.operation,
-            "processing_in": shape.processing,
-            "destination_in": shape.destination,
-            "service_in": shape.service,
-            "origin_in": shape.origin,
-            "cross_use": shape.cross_use,
-            "service_in_scope": shape.service in scope,
-            "origin_in_scope": shape.origin in scope,
-            "origin_is_payroll_service": shape.origin == self.policy.payroll_service,
-        }
-        if name == "consent":
-            return shape.consent[self.consent_flags.index(argument)]
-        fact = facts[name]
-        if isinstance(argument, frozenset):
-            return fact in argument
-        return bool(fact == argument)
-
-    def _element_set(self, predicate: Predicate, shape: Shape) -> ElementSet:
-        name, argument = predicate.name, predicate.argument
-        if name == "element_in":
-            return ElementSet(argument, False)
-        if name == "element_not_in":
-            return ElementSet(argument, False).complement(self.leaves)
-        if name == "category":
-            known = frozenset().union(*(self._by_category.get(c, frozenset()) for c in argument))
-            return ElementSet(known, "unknown" in argument)
-        if name == "sensitivity":
-            known = frozenset().union(*(self._by_sensitivity.get(s, frozenset()) for s in argument))
-            return ElementSet(known, False)
-        if name == "known_element":
-            return ElementSet(self.leaves, False) if argument else ElementSet(frozenset(), True)
-        # permitted_for_purpose
-        purpose = self.purposes.get(shape.purpose or "")
-        permitted = ElementSet(purpose.permitted, purpose.permits_all) if purpose else self.nothing
-        return permitted if argument else permitted.complement(self.leaves)
-
-
-def _purpose_matches(purpose: str | None, codes: frozenset[str]) -> bool:
-    if purpose is None:
-        return False
-    if purpose.startswith(UNKNOWN_PURPOSE):
-        category = purpose[len(UNKNOWN_PURPOSE) :]
-        return bool(category) and category + WILDCARD in codes
-    return purpose in codes or purpose.partition(".")[0] + WILDCARD in codes
-
-
-def _walk(condition: Condition | None) -> Iterator[Predicate]:
-    if condition is None:
-        return
-    if isinstance(condition, All | Any_):
-        for item in condition.items:
-            yield from _walk(item)
-    elif isinstance(condition, Not):
-        yield from _walk(condition.item)
-    else:
-        yield condition
-        if condition.name == ANY_ELEMENT:
-            yield from _walk(condition.argument)
-
-
-def _conditions(rule: Rule) -> Iterator[Condition | None]:
-    yield rule.when
-    yield rule.select
-    for value in rule.params.values():
-        if isinstance(value, Predicate | All | Any_ | Not):
-            yield value
-
-
-def _probes_of(rule: Rule) -> Iterator[Condition]:
-    for condition in _conditions(rule):
-        for predicate in _walk(condition):
-            if predicate.name == ANY_ELEMENT:
-                yield predicate.argument
-
-
-def _consent_flags(policy: Policy) -> set[str]:
-    return {
-        str(p.argument)
-        for rule in policy.rules
-        for condition in _conditions(rule)
-        for p in _walk(condition)
-        if p.name == "consent"
-    }
-
-
-def _named_services(policy: Policy) -> frozenset[str]:
-    """Services the policy names; any other service is the same as any other to a rule."""
-    named = set(policy.cross_use_scope) | {policy.payroll_service}
-    for rule in policy.rules:
-        for condition in _conditions(rule):
-            for p in _walk(condition):
-                if p.name in ("service_in", "origin_in"):
-                    named |= p.argument
-    return frozenset(named)
+def _step(plan: RulePlan, hits: dict[int, list[str]]) -> Step | None:
+    """What the rule does with an element list whose slots hold `hits`."""
+    bits = sum(1 << i for i, probe in enumerate(plan.probes) if probe in hits)
+    slots = plan.outcomes[bits]
+    if slots is None:
+        return None
+    if plan.rule.kind == "reidentification":
+        linkable, identifying = hits.get(slots[0], []), hits.get(slots[1], [])
+        if not (linkable or identifying):
+            return None
+        involved = tuple(dict.fromkeys(linkable + identifying))
+        return Step(plan, involved, REIDENTIFICATION, bool(linkable), bool(identifying))
+    chosen = hits.get(slots[0])
+    if not chosen:
+        return None
+    return Step(plan, tuple(chosen), OPTED_OUT if plan.rule.kind == "opted_out" else FIRES)

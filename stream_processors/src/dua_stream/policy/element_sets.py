@@ -24,17 +24,3 @@ class ElementSet:
 
     def complement(self, leaves: frozenset[str]) -> ElementSet:
         return ElementSet(leaves - self.known, not self.unknown)
-
-    def pick(self, codes: tuple[str, ...], catalog: frozenset[str]) -> tuple[str, ...]:
-        """The codes of an event that are in this set, in the event's order."""
-        known, unknown = self.known, self.unknown
-        if unknown:
-            return tuple(c for c in codes if c in known or c not in catalog)
-        return tuple(c for c in codes if c in known)
-
-    def touches(self, codes: tuple[str, ...], catalog: frozenset[str]) -> bool:
-        """True when some code of the event is in this set."""
-        known, unknown = self.known, self.unknown
-        if unknown:
-            return any(c in known or c not in catalog for c in codes)
-        return any(c in known for c in codes)

@@ -119,7 +119,12 @@ def _parse_rule(problems: Problems, names: Names, item: Any, path: str) -> Rule 
     when = select = None
     if "when" in mapping:
         when = parse_condition(problems, names, mapping["when"], child(path, "when"), element=False)
-    if "select" in mapping:
+    if "select" in mapping and kind == "reidentification":
+        problems.add(
+            child(path, "select"),
+            "reidentification rules pick elements with params.linkable and params.identifying",
+        )
+    elif "select" in mapping:
         select = parse_condition(
             problems, names, mapping["select"], child(path, "select"), element=True
         )

@@ -8,7 +8,8 @@ is keyed by subject keeps each subject's state on the partition that sees its ev
 - `reid:<subject_id>`: per actor (`<actor kind>:<actor id>`), the latest times (epoch ms) it
   touched linkable or identifying elements of the subject and when a finding was last made:
   `{"<actor>": {"linkable_at": int, "identifying_at": int, "fired_at": int}}` (keys optional).
-  Entries older than the re-identification window are dropped whenever the subject is seen.
+  When a subject has entries for more than a few actors, those older than the
+  re-identification window are dropped (they can no longer complete a pattern).
 
 Values are JSON-serializable dicts; time is the events' `occurred_at`, never a wall clock.
 """

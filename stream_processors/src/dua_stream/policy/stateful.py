@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, cast
 
 from dua_schemas import CONSENT_FLAGS, ConsentChange, DataAccessEvent
-from dua_stream.policy.state import RuleState, consent_key, reidentification_key
+from dua_stream.policy.state import REIDENTIFICATION_PREFIX, RuleState, consent_key
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND: Final = timedelta(milliseconds=1)
+PRUNE_ABOVE: Final = 4  # actors per subject kept before entries past the window are dropped
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -46,41 +47,47 @@ def observe_reidentification(
     event: DataAccessEvent,
     linkable: bool,
     identifying: bool,
-    window: timedelta,
+    window_ms: int,
     state: RuleState,
 ) -> bool:
     """Remember this access; True when it completes a pattern that should be reported.
 
     The pattern: one actor touches linkable elements (pseudonymized informative data) and
-    identifying elements (personal data) of one subject within `window` of each other. It
-    is reported once per window per actor and subject.
+    identifying elements (personal data) of one subject within `window_ms` of each other.
+    It is reported once per window per actor and subject.
     """
     subject = event["subject_id"]
-    if subject is None or not (linkable or identifying):
+    if subject is None:
         return False
-    key = reidentification_key(subject)
+    key = REIDENTIFICATION_PREFIX + subject
     at = epoch_ms(event["occurred_at"])
-    span = window // _MILLISECOND
-    actor = f"{event['actor']['kind']}:{event['actor']['id']}"
-    known = state.get(key) or {}
-    entry = dict(known.get(actor) or {})
+    actor = event["actor"]
+    name = actor["kind"] + ":" + actor["id"]
+    # the value is changed in place and put back: a store may hand out its own object
+    actors = state.get(key)
+    if actors is None:
+        actors = {}
+    entry = actors.get(name)
+    if entry is None:
+        entry = actors[name] = {}
     if linkable:
         entry["linkable_at"] = max(at, entry.get("linkable_at", at))
     if identifying:
         entry["identifying_at"] = max(at, entry.get("identifying_at", at))
     # the other half of the pattern: this very access when it is both, else the latest seen
-    other_side = "identifying_at" if linkable else "linkable_at"
-    other = at if linkable and identifying else entry.get(other_side)
-    fire = _within(at, other, span) and not _within(at, entry.get("fired_at"), span)
+    other = (
+        at
+        if linkable and identifying
+        else entry.get("identifying_at" if linkable else "linkable_at")
+    )
+    fire = _within(at, other, window_ms) and not _within(at, entry.get("fired_at"), window_ms)
     if fire:
         entry["fired_at"] = at
-    updated = {
-        name: value
-        for name, value in known.items()
-        if name != actor and max(value.values(), default=at) >= at - span
-    }
-    updated[actor] = entry
-    state.put(key, updated)
+    if len(actors) > PRUNE_ABOVE:
+        horizon = at - window_ms
+        for stale in [n for n, e in actors.items() if max(e.values()) < horizon]:
+            del actors[stale]
+    state.put(key, actors)
     return fire
 
 

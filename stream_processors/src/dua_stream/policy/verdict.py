@@ -82,7 +82,10 @@ class Verdict:
             "purpose": event["purpose"],
             "purpose_category": self.purpose_category,
             "purpose_known": self.purpose_known,
-            "elements": [e._asdict() for e in self.elements],
+            "elements": [
+                {"code": e.code, "category": e.category, "sensitivity": e.sensitivity}
+                for e in self.elements
+            ],
             "operation": event["operation"],
             "processing": event["processing"],
             "destination": dict(event["destination"]),
@@ -131,7 +134,10 @@ class Verdict:
             "purpose": event["purpose"],
             "purpose_category": self.purpose_category,
             "purpose_known": self.purpose_known,
-            "elements": [e._asdict() for e in self.elements],
+            "elements": [
+                {"code": e.code, "category": e.category, "sensitivity": e.sensitivity}
+                for e in self.elements
+            ],
             "violations": [f.summary() for f in self.violations],
             **to_json(
                 {
