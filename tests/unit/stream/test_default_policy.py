@@ -177,3 +177,11 @@ def test_version_is_declared_version_plus_content_hash(policy: Policy) -> None:
     """`2026.11+<8 hex digits>`."""
     assert re.fullmatch(r"2026\.11\+[0-9a-f]{8}", policy.version)
     assert policy.version == f"{policy.declared_version}+{policy.content_hash}"
+
+
+def test_every_message_names_service_purpose_and_elements(policy: Policy) -> None:
+    """Each default message says who, for which purpose, with which data, and the promise."""
+    for rule in policy.rules:
+        for placeholder in ("{service}", "{purpose}", "{elements}"):
+            assert placeholder in rule.message, (rule.id, placeholder)
+        assert ";" in rule.message, rule.id  # what happened; the promise it breaks
