@@ -29,10 +29,12 @@ def test_failed_deliveries_are_spooled_then_replayed_in_order_once(
     transport.available = True
     wait_for(lambda: client.stats().spool_pending == 0, what="the replay")
     after = [client.emit(["user.name"], subject="u-x")]
-    client.flush(timeout=1)
+    # Live again, or spooled behind the rest if the replay thread had not switched back yet.
+    wait_for(lambda: client.stats().delivered == 24, what="the last event")
     assert event_ids(transport, client) == before + during + after
     stats = client.stats()
-    assert (stats.emitted, stats.delivered, stats.replayed, stats.failed) == (24, 24, 20, 20)
+    assert (stats.emitted, stats.delivered, stats.failed) == (24, 24, 20)
+    assert stats.replayed == stats.spooled >= 20  # 21 if the last one went the spool's way
 
 
 def test_emits_while_spooling_go_behind_the_spooled_ones(
