@@ -1,8 +1,9 @@
 """`Engine`: classifies access events against a compiled policy. Pure: no I/O, no clock.
 
 `classify` expects a validated record (`dua_schemas.validate_event`); the processor and the
-CLI validate before they call it. It is written for speed (it runs on every event): one
-shape lookup, one pass over the element codes, then only the rules that can fire.
+CLI validate before they call it. It is written for speed (it runs on every event): a
+lookup of the event's shape, a lookup of its element list (what the stateless rules make of
+it is remembered per shape), then only the stateful checks that can still fire.
 """
 
 from __future__ import annotations
