@@ -45,4 +45,7 @@ class SinkConfig:
             # Records of an aborted processor transaction are never audit rows.
             "isolation.level": "read_committed",
             "enable.partition.eof": False,
+            # A sink that died is replaced after this long (a restart waits for it to pass).
+            "session.timeout.ms": 10_000,
+            "heartbeat.interval.ms": 2_000,
         }

@@ -154,9 +154,7 @@ class BatchingSink:
             ready: list[tuple[PartitionBuffer, list[Segment]]] = []
             for buffer in buffers:
                 if buffer.plan is None:
-                    buffer.plan = self._store.planned_ranges(
-                        buffer.topic, buffer.partition, buffer.items[0].offset
-                    )
+                    buffer.plan = self._load_plan(buffer)
                 segments = buffer.cut(self._config.batch_max_rows, due=due)
                 if segments:
                     ready.append((buffer, segments))
@@ -178,6 +176,19 @@ class BatchingSink:
         self._failures = 0
         self._retry_at = None
         return True
+
+    def _load_plan(self, buffer: PartitionBuffer) -> list[OffsetRange]:
+        plan = self._store.planned_ranges(buffer.topic, buffer.partition, buffer.items[0].offset)
+        if plan:
+            log.info(
+                "sink.write: %s[%d] resumes %d planned ranges from offset %d; "
+                "ranges already stored are dropped by their tokens",
+                buffer.topic,
+                buffer.partition,
+                len(plan),
+                plan[0].first,
+            )
+        return plan
 
     def _record_plan(self, ready: Sequence[tuple[PartitionBuffer, list[Segment]]]) -> None:
         new = [s for _, segments in ready for s in segments if not s.planned]
