@@ -1,7 +1,8 @@
 """`dua run notifier`: post active violations of `dua.violations` to the configured webhook.
 
-Builds the notifier from the settings, serves `/metrics`, and runs until SIGTERM or SIGINT;
-the `run` click group (`dua.commands.run`) calls `run_notifier`.
+Builds the notifier from the settings, serves `/metrics`, and runs until SIGTERM or SIGINT.
+Registered in the `run` group (`dua.commands.run.RUN_COMMANDS`); `run_notifier` is the same
+process without the command line, for tests and embedding.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+import click
 from prometheus_client import start_http_server
 
 from dua.kafka import bootstrap_servers
-from dua.settings import Settings
+from dua.settings import Settings, load_settings
 from dua_schemas import ConfigError, codec_for
 from dua_stream.notifier import (
     Dispatcher,
@@ -101,3 +103,21 @@ def run_notifier(settings: Settings, stop: threading.Event | None = None) -> Non
     finally:
         server.shutdown()
         server.server_close()
+
+
+@click.command()
+@click.option(
+    "--min-severity",
+    type=click.Choice(["low", "medium", "high", "critical"]),
+    default=None,
+    help="Post violations of at least this severity (default: DUA_NOTIFIER_MIN_SEVERITY).",
+)
+def notifier(min_severity: str | None) -> None:
+    """Post active violations to the webhook in DUA_NOTIFIER_WEBHOOK_URL, grouped by rule and
+    service, rate-limited, retried; shadow-mode violations are never posted.
+    """
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    overrides = {} if min_severity is None else {"notifier_min_severity": min_severity}
+    run_notifier(load_settings(**overrides))

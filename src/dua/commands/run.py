@@ -17,6 +17,11 @@ RUN_COMMANDS: dict[str, tuple[str, str, str]] = {
         "sink",
         "Write tagged events, violations and rejects into ClickHouse.",
     ),
+    "notifier": (
+        "dua.commands.notifier",
+        "notifier",
+        "Post active violations to a Slack-compatible webhook.",
+    ),
 }
 
 
