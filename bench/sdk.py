@@ -78,6 +78,23 @@ def kafka() -> Iterator[str]:
             broker.stop()
 
 
+@contextmanager
+def _pinned(one_core: bool) -> Iterator[None]:
+    """Run on one CPU (the broker, started before, is not pinned); restore the affinity after.
+
+    Entered before any producer exists, so librdkafka's threads inherit the affinity.
+    """
+    if not one_core or not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(before)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 def _client(spool: Path, **settings: Any) -> AuditClient:
     return AuditClient(
         subject_key=SUBJECT_KEY, service="hotpepper-gourmet", spool_dir=spool, **settings
@@ -114,11 +131,12 @@ def _measure(n: int, emit_all: Callable[[], None], flush: Callable[[], None]) ->
 
 def run(n: int = 100_000, repeat: int = 3, *, one_core: bool = True) -> dict[str, Any]:
     """Measure (best of `repeat` per variant); return the figures and the targets' verdicts."""
-    if one_core and hasattr(os, "sched_setaffinity"):
-        # Before any producer exists: librdkafka's threads inherit the affinity.
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     calls = _calls(n)
-    with kafka() as bootstrap, tempfile.TemporaryDirectory(prefix="dua-bench-spool-") as tmp:
+    with (
+        kafka() as bootstrap,
+        _pinned(one_core),
+        tempfile.TemporaryDirectory(prefix="dua-bench-spool-") as tmp,
+    ):
         spool = Path(tmp)
         messages = _messages(calls, spool / "capture")
         raw_topic, sdk_topic = (f"bench.{name}.{uuid.uuid4().hex[:8]}" for name in ("raw", "sdk"))
