@@ -10,12 +10,13 @@ encoded in the contract's wire format, and delivered to Kafka; what Kafka does n
 to a durable local spool and is replayed. See the package README.
 """
 
-from dua_producer.client import AuditClient, ClientClosed, PreparedAccess
+from dua_producer.client import AuditClient, ClientClosed
 from dua_producer.config import ProducerConfig
 from dua_producer.default_client import default_client, set_default_client
 from dua_producer.kafka_transport import KafkaTransport
 from dua_producer.memory_transport import MemoryTransport, SentMessage
 from dua_producer.metric_names import Metric
+from dua_producer.prepared_access import PreparedAccess
 from dua_producer.pseudonym import pseudonymize
 from dua_producer.recording import Access, audited
 from dua_producer.spool import Spool

@@ -14,24 +14,20 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
-from dua_producer.access_shape import (
-    SHAPE_DEFAULTS,
-    AccessShape,
-    access_template,
-    per_call_fields_pass,
-)
+from dua_producer.access_shape import AccessShape, per_call_fields_pass
 from dua_producer.avro_scalars import epoch_millis
 from dua_producer.config import ProducerConfig
 from dua_producer.delivery import Delivery
 from dua_producer.event_ids import EventIds
-from dua_producer.event_layout import event_encoder
 from dua_producer.kafka_transport import KafkaTransport
+from dua_producer.prepared_access import PreparedAccess
 from dua_producer.prometheus import export_metrics
 from dua_producer.pseudonym import Pseudonymizer
 from dua_producer.recording import Access, audited, record_access
 from dua_producer.replay import Replayer
+from dua_producer.shape_cache import ShapeCache
 from dua_producer.spool import Spool
 from dua_producer.stats import DeliveryStats, StatsSnapshot
 from dua_producer.transport import Transport
@@ -49,7 +45,6 @@ from dua_schemas import (
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
 
-SHAPE_CACHE_LIMIT: Final = 4096  # distinct call-site shapes kept pre-encoded
 Clock = Callable[[], datetime]
 
 
@@ -85,8 +80,8 @@ class AuditClient:
         self._codec = codec_for(config.schema_registry_url)
         self._pseudonymize = Pseudonymizer(config.subject_key)
         self._ids = EventIds()
-        self._shapes: dict[tuple[Any, ...], AccessShape] = {}
-        self._encoder = event_encoder(self._codec, self._template(elements=("user.account.id",)))
+        self._shapes = ShapeCache(config, self._codec)
+        self._encoder = self._shapes.encoder
         self._max_bytes = config.max_event_bytes
         self._topic_raw = config.topic_raw
         transport = transport if transport is not None else KafkaTransport(config)
@@ -169,7 +164,7 @@ class AuditClient:
         except (TypeError, AttributeError):  # unhashable or wrongly typed: the slow path says why
             key, shape = None, None
         if shape is None:
-            shape = self._shape(
+            shape = self._shapes.build(
                 key,
                 elements=elements,
                 purpose=purpose,
@@ -214,7 +209,7 @@ class AuditClient:
         actor_id: str | None = None,
     ) -> PreparedAccess:
         """Validate a call site's fixed fields now; `PreparedAccess.emit` then adds the rest."""
-        shape = self._shape(
+        shape = self._shapes.build(
             None,
             elements=elements,
             purpose=purpose,
@@ -357,26 +352,6 @@ class AuditClient:
         if self._closed:
             raise ClientClosed("the audit client is closed; emit before close()")
 
-    def _template(self, **fields: Any) -> dict[str, Any]:
-        config = self.config
-        actor_kind = fields.pop("actor_kind", None) or config.actor_kind
-        actor_id = fields.pop("actor_id", None) or config.actor
-        return access_template(
-            service=config.service,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
-            **{**SHAPE_DEFAULTS, **fields},
-        )
-
-    def _shape(self, key: tuple[Any, ...] | None, **fields: Any) -> AccessShape:
-        template = self._template(**fields)
-        shape = AccessShape(template, self._encoder.prepare(template))
-        if key is not None:
-            if len(self._shapes) >= SHAPE_CACHE_LIMIT:
-                self._shapes.clear()
-            self._shapes[key] = shape
-        return shape
-
     def _emit_shape(
         self,
         shape: AccessShape,
@@ -429,36 +404,3 @@ class AuditClient:
 
 def _no_export() -> None:
     return None
-
-
-class PreparedAccess:
-    """A call site's validated fixed fields; `emit` adds the subject and per-call fields."""
-
-    __slots__ = ("_client", "_shape")
-
-    def __init__(self, client: AuditClient, shape: AccessShape) -> None:
-        self._client = client
-        self._shape = shape
-
-    @property
-    def client(self) -> AuditClient:
-        return self._client
-
-    def emit(
-        self,
-        subject: object = None,
-        *,
-        record_count: int = 1,
-        trace_id: str | None = None,
-        event_id: str | None = None,
-        occurred_at: datetime | None = None,
-    ) -> str:
-        """Report one access of this shape; return its event id."""
-        return self._client._emit_shape(
-            self._shape,
-            subject,
-            record_count=record_count,
-            trace_id=trace_id,
-            event_id=event_id,
-            occurred_at=occurred_at,
-        )

@@ -22,7 +22,8 @@ from dua_producer.access_shape import check_call_site
 from dua_producer.default_client import default_client
 
 if TYPE_CHECKING:
-    from dua_producer.client import AuditClient, PreparedAccess
+    from dua_producer.client import AuditClient
+    from dua_producer.prepared_access import PreparedAccess
 
 F = TypeVar("F", bound=Callable[..., Any])
 SubjectLocator = Callable[[tuple[Any, ...], Mapping[str, Any]], object]
