@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -42,6 +42,23 @@ class Settings(BaseSettings):
         0, ge=0, le=65535, description="Local KRaft controller port (0: a free one)."
     )
     kafka_heap: str = Field("512m", description="JVM heap of the local broker (-Xmx).")
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] | None = Field(
+        None,
+        description="How clients reach Kafka. Unset: the local broker's (SASL with --secure), "
+        "else PLAINTEXT.",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism of the Kafka clients."
+    )
+    kafka_sasl_username: str | None = Field(
+        None, description="SASL user. Unset: the component's own (producer, processor, …)."
+    )
+    kafka_sasl_password: SecretStr | None = Field(
+        None, description="SASL password. Unset: the local broker's stored one for the user."
+    )
+    kafka_ssl_ca_location: Path | None = Field(
+        None, description="CA bundle that signed the brokers' certificates (SASL_SSL)."
+    )
     topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of created topics.")
     topic_retention_hours: int = Field(168, ge=1, description="Retention of created topics.")
     topic_raw: str = Field("dua.access.raw", description="Raw access events from the SDK.")
@@ -60,6 +77,12 @@ class Settings(BaseSettings):
     )
     retention_days: int = Field(
         365, ge=1, le=36500, description="Days audit rows are kept (ClickHouse TTL)."
+    )
+    processor_app_id: str = Field(
+        "dua-processor",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="Faust app id of the processor: its consumer group and the prefix of its "
+        "own topics and transactional ids.",
     )
     sink_group: str = Field("dua-sink", description="Kafka consumer group of `dua run sink`.")
     sink_flush_interval_s: float = Field(
@@ -122,6 +145,17 @@ class Settings(BaseSettings):
     @field_validator("notifier_webhook_url", mode="before")
     @classmethod
     def _empty_webhook_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator(
+        "kafka_security_protocol",
+        "kafka_sasl_username",
+        "kafka_sasl_password",
+        "kafka_ssl_ca_location",
+        mode="before",
+    )
+    @classmethod
+    def _empty_security_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
     @field_validator("policy")

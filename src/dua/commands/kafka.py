@@ -7,7 +7,16 @@ import time
 
 import click
 
-from dua.kafka import cache_root, ensure_topics, local_broker, resolve_jars, topic_partitions
+from dua.kafka import (
+    BrokerSecurity,
+    cache_root,
+    ensure_topics,
+    grant_acls,
+    local_broker,
+    pipeline_grants,
+    resolve_jars,
+    topic_partitions,
+)
 from dua.settings import load_settings
 
 MS_PER_HOUR = 3_600_000
@@ -30,16 +39,28 @@ def kafka() -> None:
     show_default=True,
     help="Seconds to wait for the broker to answer.",
 )
-def up(timeout: float) -> None:
+@click.option(
+    "--secure",
+    is_flag=True,
+    help="Clients log in with SASL/SCRAM (SCRAM-SHA-512) and only ACLs grant access.",
+)
+def up(timeout: float, secure: bool) -> None:
     """Start the broker if needed and create the topics.
 
     Resolves the broker's jars on first use (Maven, cached), starts the broker on 127.0.0.1,
     waits until it answers, creates the pipeline's topics and prints the bootstrap address.
+    With --secure, it also creates the users producer, processor, sink and notifier (passwords
+    in <state_dir>/kafka/credentials.json, never printed) and grants each one its ACLs.
     """
     settings = load_settings()
-    broker = local_broker(settings)
+    broker = local_broker(settings, security=BrokerSecurity() if secure else None)
     record = broker.status()
     if record is not None:
+        if secure and not record.secured:
+            raise click.ClickException(
+                f"a broker without security already runs at {record.bootstrap} "
+                f"(pid {record.pid}); stop it with `dua kafka down` first"
+            )
         click.echo(f"Kafka {record.version} already runs at {record.bootstrap} (pid {record.pid})")
     else:
         jars = resolve_jars(settings.kafka_version, cache_root(os.environ), progress=_progress)
@@ -55,14 +76,23 @@ def up(timeout: float) -> None:
             f"started Kafka {record.version} at {record.bootstrap} in "
             f"{time.monotonic() - started:.1f} s (pid {record.pid}, log {record.log_path})"
         )
+    admin = broker.client_config()
     counts = ensure_topics(
         record.bootstrap,
         settings.topics.values(),
         partitions=settings.topic_partitions,
         retention_ms=settings.topic_retention_hours * MS_PER_HOUR,
+        config=admin,
     )
     for name, partitions in counts.items():
         click.echo(f"topic {name}: {partitions} partitions")
+    if record.secured:
+        # Every time: topic names may have changed since the broker started.
+        bindings = grant_acls(record.bootstrap, admin, pipeline_grants(settings))
+        click.echo(
+            f"security {record.security_protocol} (SCRAM-SHA-512): {bindings} ACLs for "
+            f"producer, processor, sink, notifier; passwords in {broker.credentials_path}"
+        )
     if settings.kafka_bootstrap and settings.kafka_bootstrap != record.bootstrap:
         click.echo(
             f"note: DUA_KAFKA_BOOTSTRAP={settings.kafka_bootstrap} is set, so the pipeline "
@@ -99,16 +129,18 @@ def status(ctx: click.Context) -> None:
     Exit status 1 when no local broker runs.
     """
     settings = load_settings()
-    record = local_broker(settings).status()
+    broker = local_broker(settings)
+    record = broker.status()
     if record is None:
         click.echo("no local Kafka broker runs (start one with `dua kafka up`)")
         ctx.exit(1)
         return
     click.echo(f"Kafka {record.version} runs since {record.started_at}")
     click.echo(f"bootstrap {record.bootstrap}")
+    click.echo(f"security {record.security_protocol}")
     click.echo(f"pid {record.pid}")
     click.echo(f"log {record.log_path}")
-    topics = topic_partitions(record.bootstrap)
+    topics = topic_partitions(record.bootstrap, config=broker.client_config())
     click.echo(f"topics ({len(topics)}):")
     for name, partitions in sorted(topics.items()):
         click.echo(f"  {name}: {partitions} partitions")

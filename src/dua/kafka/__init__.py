@@ -1,19 +1,23 @@
 """The local Apache Kafka broker (KRaft, single node) and the topic tooling around it.
 
 `resolve_jars` fetches the broker's jars once into a user cache, `LocalBroker` starts and stops
-it, `ensure_topics` creates the pipeline's topics, and `bootstrap_servers` tells every command
-which Kafka to use.
+it (secured with SASL/SCRAM and ACLs given a `BrokerSecurity`), `ensure_topics` creates the
+pipeline's topics, `pipeline_grants` and `grant_acls` give each principal its permissions,
+`bootstrap_servers` tells every command which Kafka to use and `client_config` how to log in.
 """
 
 from __future__ import annotations
 
+from dua.kafka.acls import Grant, grant_acls, pipeline_grants
 from dua.kafka.bootstrap import bootstrap_servers, local_broker
 from dua.kafka.broker import LocalBroker
-from dua.kafka.config import BrokerConfig, render_server_properties
+from dua.kafka.config import BrokerConfig, BrokerSecurity, render_server_properties
+from dua.kafka.credentials import Credentials
 from dua.kafka.errors import BrokerError, MissingTool, TopicError
 from dua.kafka.jars import KafkaJars, cache_root, resolve_jars
 from dua.kafka.ports import free_ports
 from dua.kafka.record import BrokerRecord
+from dua.kafka.security import client_config
 from dua.kafka.toolchain import require_tool
 from dua.kafka.topics import delete_topics, ensure_topics, topic_partitions
 
@@ -21,16 +25,22 @@ __all__ = [
     "BrokerConfig",
     "BrokerError",
     "BrokerRecord",
+    "BrokerSecurity",
+    "Credentials",
+    "Grant",
     "KafkaJars",
     "LocalBroker",
     "MissingTool",
     "TopicError",
     "bootstrap_servers",
     "cache_root",
+    "client_config",
     "delete_topics",
     "ensure_topics",
     "free_ports",
+    "grant_acls",
     "local_broker",
+    "pipeline_grants",
     "render_server_properties",
     "require_tool",
     "resolve_jars",

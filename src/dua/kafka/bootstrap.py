@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dua.kafka.broker import LocalBroker
+from dua.kafka.config import BrokerSecurity
 from dua.settings import Settings
 from dua_schemas import ConfigError
 
 
-def local_broker(settings: Settings) -> LocalBroker:
-    """The local broker whose files live under `<state_dir>/kafka`."""
-    return LocalBroker(settings.state_dir / "kafka")
+def local_broker(settings: Settings, *, security: BrokerSecurity | None = None) -> LocalBroker:
+    """The local broker whose files live under `<state_dir>/kafka` (secured with `security`)."""
+    return LocalBroker(settings.state_dir / "kafka", security=security)
 
 
 def bootstrap_servers(settings: Settings) -> str:

@@ -2,7 +2,8 @@
 
 Its files live under one home directory (`<state_dir>/kafka`): the rendered
 `server.properties`, the data in `data/`, the log `server.log`, and `broker.json`, which lets a
-later `dua` process find, check and stop the broker.
+later `dua` process find, check and stop the broker. A secured broker (`security=`) also keeps
+its SCRAM passwords there, in `credentials.json` (mode 0600, like `server.properties`).
 """
 
 from __future__ import annotations
@@ -17,17 +18,20 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 
-from dua.kafka.config import BrokerConfig, render_server_properties
+from dua.kafka.config import BrokerConfig, BrokerSecurity, render_server_properties
+from dua.kafka.credentials import Credentials, ensure_credentials, read_credentials, write_private
 from dua.kafka.errors import BrokerError
 from dua.kafka.jars import KafkaJars
 from dua.kafka.locator import asset_dir
 from dua.kafka.ports import free_ports, port_in_use
 from dua.kafka.process import is_alive, signal_group, wait_gone
 from dua.kafka.record import BrokerRecord, read_record, write_record
+from dua.kafka.scram_users import store_scram_users
 from dua.kafka.toolchain import require_tool
 
 FORMAT_TIMEOUT_S = 120.0
@@ -36,12 +40,18 @@ _HEAP = re.compile(r"^\d+[kKmMgG]?$")
 
 
 class LocalBroker:
-    """Starts, checks and stops the broker whose files live under `home`."""
+    """Starts, checks and stops the broker whose files live under `home`.
 
-    __slots__ = ("_process", "home")
+    With `security`, `start()` opens a SASL_PLAINTEXT (SCRAM) client listener, turns on the
+    StandardAuthorizer with no access where no ACL grants it, and creates every user's
+    credentials; granting ACLs is `dua.kafka.acls`' job.
+    """
 
-    def __init__(self, home: Path) -> None:
+    __slots__ = ("_process", "home", "security")
+
+    def __init__(self, home: Path, *, security: BrokerSecurity | None = None) -> None:
         self.home = home.resolve()
+        self.security = security
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -59,6 +69,25 @@ class LocalBroker:
     @property
     def record_path(self) -> Path:
         return self.home / "broker.json"
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.home / "credentials.json"
+
+    def client_config(self, user: str | None = None) -> dict[str, str]:
+        """librdkafka settings to log in to this broker as `user` (default: its admin).
+
+        Empty for a plaintext broker; for a secured one, the user's SASL settings with the
+        password stored under `home` (which the caller must never print or log).
+        """
+        record = read_record(self.record_path)
+        secured = record.secured if record is not None else self.security is not None
+        if not secured:
+            return {}
+        credentials = read_credentials(self.credentials_path)
+        if credentials is None:
+            raise BrokerError(f"the secured broker's credentials {self.credentials_path} are gone")
+        return credentials.client_config(user or (self.security or BrokerSecurity()).admin)
 
     def status(self) -> BrokerRecord | None:
         """The record of the running broker, or None when none runs."""
@@ -87,11 +116,13 @@ class LocalBroker:
             raise BrokerError(f"a broker already runs at {running.bootstrap} (pid {running.pid})")
         if not _HEAP.match(heap):
             raise BrokerError(f"heap {heap!r} is not a JVM size like 512m")
+        credentials = self._credentials()
         java = require_tool("java")
-        config = self._config(host, port, controller_port)
+        config = self._config(host, port, controller_port, credentials)
         self.home.mkdir(parents=True, exist_ok=True)
-        self.properties.write_text(render_server_properties(config), encoding="utf-8")
-        self._format(java, jars)
+        # Private: a secured broker's file holds the admin password.
+        write_private(self.properties, render_server_properties(config))
+        self._format(java, jars, credentials)
         process = self._spawn(java, jars, heap)
         record = BrokerRecord(
             pid=process.pid,
@@ -100,10 +131,14 @@ class LocalBroker:
             log_path=self.log_path,
             properties=self.properties,
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            security_protocol=config.listener,
         )
         write_record(self.record_path, record)
         try:
-            self._wait_ready(process, config, timeout)
+            admin = self.client_config()
+            self._wait_ready(process, config, timeout, admin)
+            if self.security is not None and credentials is not None:
+                store_scram_users(config.bootstrap, admin, credentials, self.security.principals)
         except BaseException:
             self.stop()
             raise
@@ -129,11 +164,15 @@ class LocalBroker:
         return record if was_running else None
 
     def purge(self) -> None:
-        """Delete the broker's data (topics, offsets); refused while it runs."""
+        """Delete the broker's data (topics, offsets, users); refused while it runs."""
         running = self.status()
         if running is not None:
             raise BrokerError(f"stop the broker (pid {running.pid}) before deleting its data")
         shutil.rmtree(self.data_dir, ignore_errors=True)
+        # The passwords belong to the users stored in that data: a new broker gets new ones.
+        # server.properties, rewritten at every start, would still hold the old admin's.
+        self.credentials_path.unlink(missing_ok=True)
+        self.properties.unlink(missing_ok=True)
 
     def log_tail(self, lines: int = 25) -> str:
         """The last lines the broker logged (its log file, else what the JVM printed)."""
@@ -146,16 +185,37 @@ class LocalBroker:
                 return "\n".join(text.strip().splitlines()[-lines:])
         return "(the broker logged nothing)"
 
-    def _config(self, host: str, port: int, controller_port: int) -> BrokerConfig:
+    def _credentials(self) -> Credentials | None:
+        if self.security is None:
+            return None
+        formatted = (self.data_dir / "meta.properties").is_file()
+        if formatted and not self.credentials_path.is_file():
+            # Its storage has no admin credentials: nobody could log in to administer it.
+            raise BrokerError(
+                f"the broker data in {self.data_dir} was created without security; "
+                "delete it (`dua kafka down --purge`) to start a secured broker there"
+            )
+        return ensure_credentials(
+            self.credentials_path, self.security.users, self.security.mechanism
+        )
+
+    def _config(
+        self, host: str, port: int, controller_port: int, credentials: Credentials | None
+    ) -> BrokerConfig:
         for fixed in (port, controller_port):
             if fixed and port_in_use(host, fixed):
                 raise BrokerError(f"port {fixed} on {host} is already in use; choose another")
         spare = iter(free_ports(2, host))
+        security, admin_password = None, None
+        if self.security is not None and credentials is not None:
+            security, admin_password = self.security, credentials.password(self.security.admin)
         return BrokerConfig(
             host=host,
             broker_port=port or next(spare),
             controller_port=controller_port or next(spare),
             log_dir=self.data_dir,
+            security=security,
+            admin_password=admin_password,
         )
 
     def _jvm(self, java: str, jars: KafkaJars, log_file: Path) -> list[str]:
@@ -168,12 +228,11 @@ class LocalBroker:
             jars.classpath,
         ]
 
-    def _format(self, java: str, jars: KafkaJars) -> None:
+    def _format(self, java: str, jars: KafkaJars, credentials: Credentials | None) -> None:
         # Formatting again would fail (and a new cluster id would orphan the data): keep it.
         if (self.data_dir / "meta.properties").is_file():
             return
-        command = [
-            *self._jvm(java, jars, self.home / "format.log"),
+        arguments = [
             "kafka.tools.StorageTool",
             "format",
             "--cluster-id",
@@ -182,6 +241,16 @@ class LocalBroker:
             str(self.properties),
             "--ignore-formatted",
         ]
+        if self.security is not None and credentials is not None:
+            # The admin exists before the broker serves anyone: it creates the other users.
+            admin = self.security.admin
+            scram = f"name={admin},password={credentials.password(admin)}"
+            arguments += ["--add-scram", f"{credentials.mechanism}=[{scram}]"]
+        # The java launcher reads the main class and its arguments from this file, so the
+        # password never shows on a command line (`ps`, /proc/<pid>/cmdline).
+        argfile = self.home / "format.args"
+        write_private(argfile, "\n".join(_java_quoted(argument) for argument in arguments))
+        command = [*self._jvm(java, jars, self.home / "format.log"), f"@{argfile}"]
         try:
             done = subprocess.run(
                 command, capture_output=True, text=True, timeout=FORMAT_TIMEOUT_S, check=False
@@ -190,6 +259,8 @@ class LocalBroker:
             raise BrokerError(
                 f"formatting {self.data_dir} took over {FORMAT_TIMEOUT_S} s"
             ) from None
+        finally:
+            argfile.unlink(missing_ok=True)
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
             raise BrokerError(f"kafka storage format failed for {self.data_dir}:\n{tail}")
@@ -215,7 +286,11 @@ class LocalBroker:
         return self._process
 
     def _wait_ready(
-        self, process: subprocess.Popen[bytes], config: BrokerConfig, timeout: float
+        self,
+        process: subprocess.Popen[bytes],
+        config: BrokerConfig,
+        timeout: float,
+        client: dict[str, str],
     ) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -225,7 +300,7 @@ class LocalBroker:
                     f"the broker exited with status {status} while starting "
                     f"(log {self.log_path}); its last words:\n{self.log_tail()}"
                 )
-            if _accepts(config.host, config.broker_port) and _answers(config.bootstrap):
+            if _accepts(config.host, config.broker_port) and _answers(config.bootstrap, client):
                 return
             time.sleep(0.2)
         raise BrokerError(
@@ -261,10 +336,27 @@ def _accepts(host: str, port: int) -> bool:
         return False
 
 
-def _answers(bootstrap: str) -> bool:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+def _java_quoted(argument: str) -> str:
+    """One argument of a java launcher @-file: quoted, with backslashes and quotes escaped."""
+    return '"' + argument.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _answers(bootstrap: str, client: dict[str, str]) -> bool:
+    refused: list[KafkaError] = []
+
+    def on_error(error: KafkaError) -> None:
+        if error.code() == KafkaError._AUTHENTICATION:
+            refused.append(error)
+
+    config: dict[str, Any] = {**client, "bootstrap.servers": bootstrap, "error_cb": on_error}
+    admin = AdminClient(config)
     try:
         metadata = admin.list_topics(timeout=2.0)
     except KafkaException:
+        if refused:
+            # Waiting longer would not help: the stored password is not the broker's.
+            raise BrokerError(
+                f"the broker at {bootstrap} refused the admin's login: {refused[0].str()}"
+            ) from None
         return False
     return bool(metadata.brokers)

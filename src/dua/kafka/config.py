@@ -1,13 +1,51 @@
-"""Renders the broker's `server.properties` from the template in `deploy/kafka`."""
+"""Renders the broker's `server.properties` from the templates in `deploy/kafka`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
+from typing import Final
 
 from dua.kafka.errors import BrokerError
 from dua.kafka.locator import asset_dir
+
+SCRAM_MECHANISM: Final = "SCRAM-SHA-512"
+ADMIN_USER: Final = "admin"
+PIPELINE_USERS: Final = ("producer", "processor", "sink", "notifier")
+# A user name must survive `--add-scram 'SCRAM-SHA-512=[name=...,password=...]'` and JAAS quoting.
+_USER = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSecurity:
+    """What a secured broker (`dua kafka up --secure`) has: SCRAM users, a super user, ACLs on.
+
+    `admin` is the super user the project itself logs in as; every user in `principals` gets
+    SCRAM credentials and only the permissions ACLs grant it.
+    """
+
+    admin: str = ADMIN_USER
+    principals: tuple[str, ...] = PIPELINE_USERS
+
+    def __post_init__(self) -> None:
+        for user in self.users:
+            if not _USER.match(user):
+                raise BrokerError(
+                    f"user name {user!r} is not a letter followed by letters, digits, . _ -"
+                )
+        if len(set(self.users)) != len(self.users):
+            raise BrokerError(f"user names repeat: {', '.join(self.users)}")
+
+    @property
+    def mechanism(self) -> str:
+        return SCRAM_MECHANISM
+
+    @property
+    def users(self) -> tuple[str, ...]:
+        """The admin first, then the principals."""
+        return (self.admin, *self.principals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,8 +57,12 @@ class BrokerConfig:
     controller_port: int
     log_dir: Path
     node_id: int = 1
+    security: BrokerSecurity | None = None
+    admin_password: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if self.security is not None and not self.admin_password:
+            raise BrokerError("a secured broker needs the admin password to log in to itself")
         for name, port in (("broker", self.broker_port), ("controller", self.controller_port)):
             if not 0 < port < 65536:
                 raise BrokerError(f"{name} port {port} is not a TCP port (1-65535)")
@@ -32,18 +74,50 @@ class BrokerConfig:
         """What clients pass as `bootstrap.servers`."""
         return f"{self.host}:{self.broker_port}"
 
+    @property
+    def listener(self) -> str:
+        """The security protocol (and name) of the client listener."""
+        return "PLAINTEXT" if self.security is None else "SASL_PLAINTEXT"
 
-def render_server_properties(config: BrokerConfig, template: str | None = None) -> str:
-    """Fill the `${...}` placeholders of the template (the shipped one unless given)."""
+
+def render_server_properties(
+    config: BrokerConfig, template: str | None = None, secure_template: str | None = None
+) -> str:
+    """Fill the `${...}` placeholders of the template (the shipped one unless given).
+
+    A secured config also gets the secure overlay (`server-secure.properties` unless given)
+    appended: SASL/SCRAM, the authorizer, the super user.
+    """
     if template is None:
         template = (asset_dir() / "server.properties").read_text(encoding="utf-8")
+    values: dict[str, object] = {
+        "host": config.host,
+        "broker_port": config.broker_port,
+        "controller_port": config.controller_port,
+        "log_dir": config.log_dir.as_posix(),
+        "node_id": config.node_id,
+        "listener": config.listener,
+    }
+    text = _substitute("server.properties", template, values)
+    if config.security is None:
+        return text
+    if secure_template is None:
+        secure_template = (asset_dir() / "server-secure.properties").read_text(encoding="utf-8")
+    values.update(
+        mechanism=config.security.mechanism,
+        mechanism_lower=config.security.mechanism.lower(),
+        admin=config.security.admin,
+        admin_password=config.admin_password,
+    )
+    return (
+        text.rstrip("\n")
+        + "\n\n"
+        + _substitute("server-secure.properties", secure_template, values)
+    )
+
+
+def _substitute(name: str, template: str, values: dict[str, object]) -> str:
     try:
-        return Template(template).substitute(
-            host=config.host,
-            broker_port=config.broker_port,
-            controller_port=config.controller_port,
-            log_dir=config.log_dir.as_posix(),
-            node_id=config.node_id,
-        )
+        return Template(template).substitute(values)
     except (KeyError, ValueError) as exc:
-        raise BrokerError(f"server.properties template has an unknown placeholder: {exc}") from None
+        raise BrokerError(f"{name} template has an unknown placeholder: {exc}") from None

@@ -1,4 +1,4 @@
-"""Locates the broker's files (pom.xml, server.properties, log4j2.properties).
+"""Locates the broker's files (pom.xml, the server.properties templates, log4j2.properties).
 
 In a wheel they are package data under `dua/kafka/assets` (the root pyproject force-includes
 `deploy/kafka` there); in an editable install they are read from the repository's
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dua.kafka.errors import BrokerError
 
-ASSET_NAMES = ("pom.xml", "server.properties", "log4j2.properties")
+ASSET_NAMES = ("pom.xml", "server.properties", "server-secure.properties", "log4j2.properties")
 
 
 def asset_dir() -> Path:

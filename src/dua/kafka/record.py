@@ -11,7 +11,7 @@ from dua.kafka.errors import BrokerError
 
 @dataclass(frozen=True, slots=True)
 class BrokerRecord:
-    """A started local broker: its process, address, Kafka version and files."""
+    """A started local broker: its process, address, Kafka version, files and client protocol."""
 
     pid: int
     bootstrap: str
@@ -19,6 +19,12 @@ class BrokerRecord:
     log_path: Path
     properties: Path
     started_at: str
+    security_protocol: str = "PLAINTEXT"
+
+    @property
+    def secured(self) -> bool:
+        """Whether clients must log in (SASL) and are checked against ACLs."""
+        return self.security_protocol != "PLAINTEXT"
 
     def to_json(self) -> str:
         fields = asdict(self)
@@ -43,6 +49,8 @@ def read_record(path: Path) -> BrokerRecord | None:
             log_path=Path(fields["log_path"]),
             properties=Path(fields["properties"]),
             started_at=str(fields["started_at"]),
+            # Records written before `--secure` existed describe plaintext brokers.
+            security_protocol=str(fields.get("security_protocol", "PLAINTEXT")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise BrokerError(f"{path} lacks {exc}; delete it if no broker runs") from None

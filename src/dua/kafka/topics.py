@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from confluent_kafka import KafkaError, KafkaException
 
@@ -23,20 +23,22 @@ def ensure_topics(
     partitions: int,
     retention_ms: int | None = None,
     timeout: float = 30.0,
+    config: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
     """Create the topics that do not exist yet; return name → partition count for all of them.
 
     Idempotent: an existing topic is left as it is (its partition count is reported, not
     changed), and a topic another client creates at the same moment is not an error.
+    `config` holds extra client settings, e.g. a secured broker's login (`client_config`).
     """
     wanted = list(dict.fromkeys(names))
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = _admin(bootstrap, config)
     existing = _partitions(admin, bootstrap, timeout)
     missing = [name for name in wanted if name not in existing]
     if missing:
-        config = {"retention.ms": str(retention_ms)} if retention_ms is not None else {}
+        settings = {"retention.ms": str(retention_ms)} if retention_ms is not None else {}
         # Replication factor left to the broker's default: 1 locally, the cluster's elsewhere.
-        requests = [NewTopic(name, num_partitions=partitions, config=config) for name in missing]
+        requests = [NewTopic(name, num_partitions=partitions, config=settings) for name in missing]
         futures = admin.create_topics(requests, operation_timeout=timeout, request_timeout=timeout)
         for name, future in futures.items():
             try:
@@ -50,19 +52,27 @@ def ensure_topics(
     return {name: existing.get(name, partitions) for name in wanted}
 
 
-def topic_partitions(bootstrap: str, *, timeout: float = 10.0) -> dict[str, int]:
+def topic_partitions(
+    bootstrap: str, *, timeout: float = 10.0, config: Mapping[str, str] | None = None
+) -> dict[str, int]:
     """Every topic but Kafka's internal ones (`__…`), with its partition count."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = _admin(bootstrap, config)
     found = _partitions(admin, bootstrap, timeout)
     return {name: count for name, count in found.items() if not name.startswith("__")}
 
 
-def delete_topics(bootstrap: str, names: Iterable[str], *, timeout: float = 30.0) -> None:
+def delete_topics(
+    bootstrap: str,
+    names: Iterable[str],
+    *,
+    timeout: float = 30.0,
+    config: Mapping[str, str] | None = None,
+) -> None:
     """Delete topics; ones that do not exist are skipped."""
     wanted = list(names)
     if not wanted:
         return
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = _admin(bootstrap, config)
     futures = admin.delete_topics(wanted, operation_timeout=timeout, request_timeout=timeout)
     for name, future in futures.items():
         try:
@@ -72,6 +82,10 @@ def delete_topics(bootstrap: str, names: Iterable[str], *, timeout: float = 30.0
             if error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
                 continue
             raise TopicError(f"could not delete topic {name}: {error.str()}") from None
+
+
+def _admin(bootstrap: str, config: Mapping[str, str] | None) -> AdminClient:
+    return AdminClient({**(config or {}), "bootstrap.servers": bootstrap})
 
 
 def _partitions(admin: AdminClient, bootstrap: str, timeout: float) -> dict[str, int]:
