@@ -136,6 +136,11 @@ class Settings(BaseSettings):
     notifier_metrics_port: int = Field(
         9473, ge=0, le=65535, description="Prometheus metrics port of the notifier (0: a free one)."
     )
+    metrics_host: str = Field(
+        "127.0.0.1",
+        description="Address the /metrics endpoints listen on; 0.0.0.0 in containers, so "
+        "Prometheus can reach them.",
+    )
 
     @field_validator("kafka_bootstrap", "schema_registry_url", "clickhouse_dsn", mode="before")
     @classmethod
