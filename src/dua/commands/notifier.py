@@ -84,13 +84,16 @@ def run_notifier(settings: Settings, stop: threading.Event | None = None) -> Non
         dispatcher=dispatcher,
         codec=codec_for(settings.schema_registry_url),
     )
-    server, _thread = start_http_server(settings.notifier_metrics_port, registry=metrics.registry)
+    server, _thread = start_http_server(
+        settings.notifier_metrics_port, addr=settings.metrics_host, registry=metrics.registry
+    )
     log.info(
-        "notifier: %s -> webhook at %s (min severity %s, window %.0f s), metrics on port %d",
+        "notifier: %s -> webhook at %s (min severity %s, window %.0f s), metrics on %s:%d",
         settings.topic_violations,
         poster.host,
         settings.notifier_min_severity,
         settings.notifier_group_window_s,
+        settings.metrics_host,
         server.server_address[1],
     )
     try:
