@@ -158,6 +158,7 @@ def test_rate_limit_holds_back_extra_messages(
     dispatcher.accept(Position(TOPIC, 0, 3), violation(service="carsensor"))
     clock.advance(59)
     assert dispatcher.flush() == 0
+    assert _value(metrics, "dua_notifier_rate_limited_total") == 1  # one message held back
     clock.advance(1)
     assert dispatcher.flush() == 1
     assert "carsensor: 2 violations" in hook.payloads[-1]["text"]

@@ -83,8 +83,11 @@ class Dispatcher:
         posted = 0
         for group in self._grouper.due(force=force):
             if not self._limiter.available():
-                self.metrics.rate_limited.inc()
-                break
+                # Counted once per message held back, not once per round of the loop.
+                if not group.held_back:
+                    group.held_back = True
+                    self.metrics.rate_limited.inc()
+                continue
             self._limiter.record()
             if self._post(group):
                 posted += 1

@@ -48,6 +48,7 @@ class ViolationGroup:
     samples: list[Mapping[str, Any]] = field(default_factory=list)
     positions: list[Position] = field(default_factory=list)
     violation_ids: set[str] = field(default_factory=set)
+    held_back: bool = False  # waited for a slot of the rate limit at least once
 
     def add(self, position: Position, violation: Mapping[str, Any]) -> bool:
         """Add a member; False when its violation_id is already in the group (a redelivery)."""
