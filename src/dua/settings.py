@@ -84,6 +84,9 @@ class Settings(BaseSettings):
         description="Faust app id of the processor: its consumer group and the prefix of its "
         "own topics and transactional ids.",
     )
+    processor_metrics_port: int = Field(
+        9470, ge=0, le=65535, description="Prometheus metrics port of the processor (0: none)."
+    )
     sink_group: str = Field("dua-sink", description="Kafka consumer group of `dua run sink`.")
     sink_flush_interval_s: float = Field(
         1.0, gt=0, le=60, description="Seconds a sink batch waits before it is written."

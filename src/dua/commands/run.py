@@ -12,6 +12,11 @@ import click
 
 # name -> (module, attribute of a click command, one-line help)
 RUN_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "processor": (
+        "dua.commands.processor_run",
+        "processor",
+        "Classify raw access events: tagged events, violations and rejects.",
+    ),
     "sink": (
         "dua.commands.sink_run",
         "sink",

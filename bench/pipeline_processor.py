@@ -1,0 +1,192 @@
+"""Events per second through the stream processor, beside a consumer that only decodes.
+
+Run: `.venv/bin/python bench/pipeline_processor.py [--events 200000]`, or call `run(n)`.
+
+Kafka: `DUA_KAFKA_BOOTSTRAP` when set, else a `LocalBroker` of this run's own (stopped after).
+In one run, on one fresh 4-partition raw topic holding N pre-produced DataAccessEvents (the
+mix of bench/classify.py: seed services and purposes, about a fifth violating):
+
+* ceiling: a plain confluent-kafka consumer reads the topic from the start and only decodes
+  each message (the processor's own fastest decoder), nothing else;
+* processor: `dua run processor` as a subprocess (its defaults, metrics off) on the same
+  topic, timed from its first tagged output to the N-th one confirmed on the tagged topic
+  (worker start-up and group join are not counted; everything after is: fetch, decode,
+  validate, classify, state changelog, encode, produce and confirm, acknowledge).
+
+The ratio processor/ceiling says what classification and the at-least-once output path cost
+on top of the cheapest possible pass over the same messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from dua.kafka import LocalBroker, cache_root, ensure_topics, resolve_jars
+from dua.settings import load_settings
+from dua_schemas import DATA_ACCESS_EVENT, WireCodec
+from dua_stream.processor import RecordCodec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.classify import generate
+
+PARTITIONS = 4
+TIMEOUT_S = 600.0
+
+
+@contextmanager
+def kafka() -> Iterator[str]:
+    """DUA_KAFKA_BOOTSTRAP, else a local broker started (and stopped) for this run."""
+    external = os.environ.get("DUA_KAFKA_BOOTSTRAP")
+    if external:
+        yield external
+        return
+    settings = load_settings()
+    with tempfile.TemporaryDirectory(prefix="dua-bench-kafka-") as home:
+        broker = LocalBroker(Path(home))
+        record = broker.start(resolve_jars(settings.kafka_version, cache_root(os.environ)))
+        try:
+            yield record.bootstrap
+        finally:
+            broker.stop()
+
+
+def _produce(bootstrap: str, topic: str, n: int) -> None:
+    codec = WireCodec()
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "linger.ms": 20, "compression.type": "lz4"}
+    )
+    for event in generate(n):
+        payload = codec.encode(DATA_ACCESS_EVENT, dict(event))
+        key = (event["subject_id"] or event["event_id"]).encode()
+        while True:
+            try:
+                producer.produce(topic, payload, key)
+                break
+            except BufferError:
+                producer.poll(0.05)
+    if producer.flush(120) != 0:
+        raise RuntimeError("could not produce the benchmark's events")
+
+
+def ceiling(bootstrap: str, topic: str, n: int) -> float:
+    """Events/s of a confluent-kafka consumer that only decodes, from first message to N-th."""
+    codec = RecordCodec(WireCodec())
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bench-ceiling-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    seen, started = 0, 0.0
+    deadline = time.monotonic() + TIMEOUT_S
+    try:
+        while seen < n and time.monotonic() < deadline:
+            for message in consumer.consume(5_000, 1.0):
+                if message.error() is not None:
+                    continue
+                if not started:
+                    started = time.perf_counter()
+                codec.decode(message.value() or b"", DATA_ACCESS_EVENT)
+                seen += 1
+        elapsed = time.perf_counter() - started
+    finally:
+        consumer.close()
+    if seen < n:
+        raise RuntimeError(f"ceiling consumer saw {seen} of {n} events")
+    return n / elapsed
+
+
+def _confirmed(consumer: Consumer, topic: str) -> int:
+    total = 0
+    for partition in range(PARTITIONS):
+        _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), 5.0)
+        total += max(high, 0)
+    return total
+
+
+def processor(bootstrap: str, topics: dict[str, str], n: int, state_dir: Path) -> float:
+    """Events/s of `dua run processor`, first tagged output to the N-th one."""
+    env = {
+        **os.environ,
+        "DUA_KAFKA_BOOTSTRAP": bootstrap,
+        "DUA_STATE_DIR": str(state_dir),
+        "DUA_PROCESSOR_APP_ID": f"bench-processor-{uuid.uuid4().hex[:8]}",
+        "DUA_PROCESSOR_METRICS_PORT": "0",
+        **{f"DUA_TOPIC_{role.upper()}": name for role, name in topics.items()},
+    }
+    dua = Path(sys.executable).with_name("dua")
+    watcher = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-watch"})
+    worker = subprocess.Popen(
+        [str(dua), "run", "processor", "--log-level", "warn"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        started = 0.0
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            done = _confirmed(watcher, topics["tagged"])
+            if done and not started:
+                started = time.perf_counter()
+            if done >= n:
+                return n / (time.perf_counter() - started)
+            if worker.poll() is not None:
+                raise RuntimeError(f"the processor exited with status {worker.returncode}")
+            time.sleep(0.1)
+        raise RuntimeError(f"the processor did not tag {n} events within {TIMEOUT_S:.0f} s")
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        watcher.close()
+
+
+def run(n: int = 200_000) -> dict[str, Any]:
+    """Ceiling and processor throughput on the same `n` events; returns both and the ratio."""
+    suffix = uuid.uuid4().hex[:8]
+    topics = {
+        role: f"bench.{role}.{suffix}" for role in ("raw", "consent", "tagged", "violations", "dlq")
+    }
+    with kafka() as bootstrap, tempfile.TemporaryDirectory(prefix="dua-bench-proc-") as tmp:
+        ensure_topics(bootstrap, topics.values(), partitions=PARTITIONS)
+        _produce(bootstrap, topics["raw"], n)
+        ceiling_rate = ceiling(bootstrap, topics["raw"], n)
+        processor_rate = processor(bootstrap, topics, n, Path(tmp))
+    return {
+        "events": n,
+        "partitions": PARTITIONS,
+        "ceiling_decode_only_per_s": round(ceiling_rate),
+        "processor_per_s": round(processor_rate),
+        "ratio_processor_to_ceiling": round(processor_rate / ceiling_rate, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200_000)
+    args = parser.parse_args()
+    print(json.dumps(run(args.events), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""One batch of input messages to the messages to produce: decode, classify, route.
+
+Pure apart from the state it is given: no Kafka, no clock of its own, so it is tested with
+plain objects. Consent changes of a batch are applied before its access events (see
+README.md, "Latest consent at processing time").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from dua_stream.policy import Engine
+from dua_stream.processor.codec import RecordCodec
+from dua_stream.processor.config import ProcessorTopics
+from dua_stream.processor.decode import decode_access, decode_consent
+from dua_stream.processor.reject import Rejection, SourcePosition
+from dua_stream.processor.route import (
+    Output,
+    changelog_output,
+    rejection_output,
+    verdict_outputs,
+)
+from dua_stream.processor.state import TableState
+from dua_stream.processor.steps import CLASSIFY, CLASSIFY_FAILED
+
+log = logging.getLogger("dua_stream.processor.batch")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+class InputMessage(Protocol):
+    """What the processor needs of a consumed message (Faust's and test doubles fit)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """The messages to produce for one batch, and what to count once they are confirmed."""
+
+    outputs: list[Output] = field(default_factory=list)
+    events: Counter[tuple[str, str]] = field(default_factory=Counter)
+    violations: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    consent_changes: int = 0
+    occurred_at: list[float] = field(default_factory=list)  # epoch seconds, per tagged event
+    policy_version: str = ""
+
+
+class BatchProcessor:
+    """Turns batches of raw and consent messages into outputs, with `state` kept up to date."""
+
+    __slots__ = ("_changelogs", "_codec", "_dlq_prefix", "_engine", "_state", "_topics")
+
+    def __init__(
+        self,
+        codec: RecordCodec,
+        topics: ProcessorTopics,
+        state: TableState,
+        engine: Callable[[], Engine],
+        changelog_topics: dict[str, str],
+        *,
+        dlq_prefix_bytes: int = 1024,
+    ) -> None:
+        self._codec = codec
+        self._topics = topics
+        self._state = state
+        self._engine = engine
+        self._changelogs = changelog_topics
+        self._dlq_prefix = dlq_prefix_bytes
+
+    def process(
+        self,
+        consent: Sequence[InputMessage],
+        raw: Sequence[InputMessage],
+        now: datetime,
+    ) -> BatchResult:
+        """Apply the consent changes, classify the access events, and route every result."""
+        engine = self._engine()
+        result = BatchResult(policy_version=engine.policy_version)
+        for message in consent:
+            self._consent(engine, message, now, result)
+        for message in raw:
+            self._access(engine, message, now, result)
+        result.outputs.extend(
+            changelog_output(change, self._changelogs) for change in self._state.drain_changes()
+        )
+        return result
+
+    def expire(self, window_ms: int) -> tuple[int, list[Output]]:
+        """Delete expired re-identification entries; their tombstones to produce."""
+        count = self._state.expire(window_ms)
+        outputs = [changelog_output(c, self._changelogs) for c in self._state.drain_changes()]
+        return count, outputs
+
+    def _consent(
+        self, engine: Engine, message: InputMessage, now: datetime, result: BatchResult
+    ) -> None:
+        change = decode_consent(self._codec, message.value)
+        if isinstance(change, Rejection):
+            self._reject(change, message, now, result)
+            return
+        self._state.at(message.partition, (change["occurred_at"] - _EPOCH) // _MS)
+        try:
+            engine.apply_consent(change, self._state)
+        except Exception as exc:  # an engine bug on one input must not stop the stream
+            log.exception("consent change at %s/%s failed", message.topic, message.offset)
+            self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
+            return
+        result.consent_changes += 1
+
+    def _access(
+        self, engine: Engine, message: InputMessage, now: datetime, result: BatchResult
+    ) -> None:
+        event = decode_access(self._codec, message.value)
+        if isinstance(event, Rejection):
+            self._reject(event, message, now, result)
+            return
+        occurred = event["occurred_at"]
+        self._state.at(message.partition, (occurred - _EPOCH) // _MS)
+        try:
+            verdict = engine.classify(event, self._state)
+            outputs = verdict_outputs(verdict, message.key, self._codec, self._topics, now)
+        except Exception as exc:  # an engine bug on one event must not stop the stream
+            log.exception("classifying %s/%s failed", message.topic, message.offset)
+            self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
+            return
+        result.outputs.extend(outputs)
+        service = event["service"]
+        result.events[(service, verdict.purpose_category or "none")] += 1
+        for finding in verdict.violations:
+            result.violations[(finding.rule, finding.severity, finding.mode, service)] += 1
+        result.occurred_at.append(occurred.timestamp())
+
+    def _reject(
+        self, rejection: Rejection, message: InputMessage, now: datetime, result: BatchResult
+    ) -> None:
+        source = SourcePosition(message.topic, message.partition, message.offset)
+        result.outputs.append(
+            rejection_output(
+                rejection,
+                source,
+                message.value,
+                message.key,
+                codec=self._codec,
+                topics=self._topics,
+                rejected_at=now,
+                prefix_bytes=self._dlq_prefix,
+            )
+        )
+        result.rejected[rejection.reason] += 1

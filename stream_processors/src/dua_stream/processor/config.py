@@ -1,0 +1,78 @@
+"""What the processor is told at start: where Kafka is, its topics, and its tuning values.
+
+Built once by the process that starts the worker (the `dua run processor` command, a test, a
+benchmark) and passed down; nothing in the processor reads the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorTopics:
+    """The five topics the processor reads and writes."""
+
+    raw: str
+    consent: str
+    tagged: str
+    violations: str
+    dlq: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Batching, buffering and commit values; the defaults are the ones measured in bench/.
+
+    See stream_processors/README.md for why each value is what it is.
+    """
+
+    # Most messages handled as one batch (decode, classify, produce, then ack all).
+    batch_max: int = 5_000
+    # Batches produced but not yet confirmed by the broker; a full window pauses fetching.
+    max_in_flight_batches: int = 4
+    # aiokafka records returned per fetch (bounds one batch from one poll).
+    broker_max_poll_records: int = 5_000
+    # Messages Faust buffers per stream before it pauses the topic (consent agent only).
+    stream_buffer_maxsize: int = 8_192
+    # Offsets are committed this often (seconds) or every `commit_every` acked messages.
+    commit_interval_s: float = 2.0
+    commit_every: int = 50_000
+    # Rebalance timings: sessions survive a long batch, a dead worker is noticed in 30 s.
+    session_timeout_s: float = 30.0
+    heartbeat_interval_s: float = 3.0
+    max_poll_interval_s: float = 300.0
+    # Output producer (confluent-kafka): how long it waits to fill a batch, and its queue.
+    producer_linger_ms: int = 20
+    producer_queue_max_messages: int = 500_000
+    producer_compression: str = "lz4"
+    # How often the policy file is checked for a new version (seconds).
+    policy_poll_s: float = 2.0
+    # Re-identification entries whose newest time is this far behind the partition's newest
+    # event time (plus the policy's window) are deleted; checked every `expiry_every_s`.
+    expiry_grace_s: float = 60.0
+    expiry_every_s: float = 30.0
+    # The bounded prefix of a rejected payload kept in the DLQ record.
+    dlq_prefix_bytes: int = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorConfig:
+    """Everything one processor worker needs."""
+
+    bootstrap: str
+    app_id: str
+    topics: ProcessorTopics
+    partitions: int
+    state_dir: Path
+    policy_path: Path | None = None
+    schema_registry_url: str | None = None
+    metrics_port: int | None = None  # None: no /metrics endpoint
+    metrics_host: str = "127.0.0.1"
+    # librdkafka security settings (`security.protocol`, `sasl.*`, `ssl.ca.location`).
+    kafka_security: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    tuning: Tuning = field(default_factory=Tuning)
+    log_level: str = "info"

@@ -1,0 +1,130 @@
+"""Produces a batch's outputs with confluent-kafka and tells when the broker has them all.
+
+A background thread serves the producer's delivery reports; a `Delivery` counts the
+outstanding messages of one batch and resolves an asyncio future when none is left. Failed
+messages are produced again (after a pause) until the broker takes them: a batch is never
+reported done with an output missing, so its inputs are never acknowledged too early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from confluent_kafka import KafkaError, Producer
+
+from dua_stream.processor.route import Output
+
+log = logging.getLogger("dua_stream.processor.deliver")
+
+RETRY_PAUSE_S: Final = 1.0
+_POLL_S: Final = 0.05
+
+
+class Delivery:
+    """The outstanding messages of one batch; `future` resolves with the failed ones."""
+
+    __slots__ = ("_lock", "_loop", "_pending", "failed", "future")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._pending = 1  # held by the producing side until every message is handed over
+        self.failed: list[Output] = []
+        self.future: asyncio.Future[list[Output]] = loop.create_future()
+
+    def on_delivery(self, error: KafkaError | None, message: Any) -> None:
+        """confluent-kafka's delivery report (runs on the polling thread)."""
+        if error is not None:
+            partition = message.partition()
+            self.failed.append(
+                Output(
+                    message.topic(),
+                    message.key(),
+                    message.value(),
+                    message.headers(),
+                    partition if partition is not None and partition >= 0 else None,
+                )
+            )
+        self._release()
+
+    def add(self) -> None:
+        with self._lock:
+            self._pending += 1
+
+    def sealed(self) -> None:
+        """Every message has been handed to the producer."""
+        self._release()
+
+    def _release(self) -> None:
+        with self._lock:
+            self._pending -= 1
+            done = self._pending == 0
+        if done:
+            self._loop.call_soon_threadsafe(self._resolve)
+
+    def _resolve(self) -> None:
+        if not self.future.done():
+            self.future.set_result(self.failed)
+
+
+class Deliverer:
+    """One idempotent confluent-kafka producer for every output topic."""
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self._producer = Producer(dict(config))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="dua-deliver", daemon=True)
+        self._thread.start()
+
+    def produce(self, outputs: Sequence[Output], loop: asyncio.AbstractEventLoop) -> Delivery:
+        """Hand `outputs` to the producer; await `wait(delivery)` for the broker's answer."""
+        delivery = Delivery(loop)
+        self._produce_into(delivery, outputs)
+        delivery.sealed()
+        return delivery
+
+    async def wait(self, delivery: Delivery, loop: asyncio.AbstractEventLoop) -> None:
+        """Return once every message of `delivery` is confirmed, producing failures again."""
+        failed = await delivery.future
+        while failed:
+            log.warning(
+                "%d outputs were not delivered; producing them again in %.0f s",
+                len(failed),
+                RETRY_PAUSE_S,
+            )
+            await asyncio.sleep(RETRY_PAUSE_S)
+            delivery = self.produce(failed, loop)
+            failed = await delivery.future
+
+    def close(self, timeout: float = 30.0) -> int:
+        """Flush and stop; returns the number of messages still not delivered."""
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+        return int(self._producer.flush(timeout))
+
+    def _produce_into(self, delivery: Delivery, outputs: Sequence[Output]) -> None:
+        produce = self._producer.produce
+        report = delivery.on_delivery
+        add = delivery.add
+        for output in outputs:
+            topic, key, value, headers, partition = output
+            add()
+            while True:
+                try:
+                    if partition is None:
+                        produce(topic, value, key, headers=headers, on_delivery=report)
+                    else:
+                        produce(topic, value, key, partition, headers=headers, on_delivery=report)
+                    break
+                except BufferError:
+                    # the local queue is full: wait for the broker to take some
+                    self._producer.poll(_POLL_S)
+
+    def _serve(self) -> None:
+        poll = self._producer.poll
+        while not self._stop.is_set():
+            poll(_POLL_S)

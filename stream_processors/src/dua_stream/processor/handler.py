@@ -1,0 +1,102 @@
+"""The batch handler: one fetch in, outputs produced, inputs acknowledged once confirmed.
+
+Up to `max_in_flight_batches` batches wait for the broker's confirmation at a time while the
+next one is decoded and classified; when the window is full, fetching waits. An input is
+acknowledged (and so its offset may be committed) only after every output of its batch,
+state changelog records included, is confirmed: at-least-once from raw input to output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from dua_stream.processor.batch import BatchProcessor, BatchResult, InputMessage
+from dua_stream.processor.deliver import Deliverer, Delivery
+from dua_stream.processor.metrics import ProcessorMetrics
+
+log = logging.getLogger("dua_stream.processor.handler")
+
+
+class ProcessorHandler:
+    """`BatchHandler` of the raw and consent topics."""
+
+    def __init__(
+        self,
+        processor: BatchProcessor,
+        deliverer: Deliverer,
+        metrics: ProcessorMetrics,
+        *,
+        raw_topic: str,
+        consent_topic: str,
+        max_in_flight: int,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._processor = processor
+        self._deliverer = deliverer
+        self._metrics = metrics
+        self._raw_topic = raw_topic
+        self._consent_topic = consent_topic
+        self._max_in_flight = max_in_flight
+        self._clock = clock
+        self._in_flight: set[asyncio.Task[None]] = set()
+        # (topic, partition) -> next offset to process, as far as confirmed outputs go
+        self.positions: dict[tuple[str, int], int] = {}
+
+    @property
+    def topics(self) -> frozenset[str]:
+        return frozenset((self._raw_topic, self._consent_topic))
+
+    async def handle(self, consumer: Any, messages: Sequence[Any]) -> None:
+        """Process one fetch; returns once it is handed to the producer (not yet confirmed)."""
+        consent = [m for m in messages if m.topic == self._consent_topic]
+        raw = [m for m in messages if m.topic != self._consent_topic] if consent else messages
+        now = self._clock()
+        result = self._processor.process(consent, raw, now)
+        loop = asyncio.get_running_loop()
+        delivery = self._deliverer.produce(result.outputs, loop)
+        task = loop.create_task(self._settle(consumer, messages, delivery, result))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        while len(self._in_flight) >= self._max_in_flight:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+
+    async def send(self, outputs: Sequence[Any]) -> None:
+        """Produce outputs that no input waits for (expiry tombstones) and wait for them."""
+        loop = asyncio.get_running_loop()
+        await self._deliverer.wait(self._deliverer.produce(outputs, loop), loop)
+
+    async def drain(self) -> None:
+        """Wait for every batch in flight to be confirmed and acknowledged."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+
+    async def _settle(
+        self,
+        consumer: Any,
+        messages: Sequence[InputMessage],
+        delivery: Delivery,
+        result: BatchResult,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        await self._deliverer.wait(delivery, loop)
+        ack = consumer.ack
+        positions = self.positions
+        for message in messages:
+            ack(message)
+            positions[(message.topic, message.partition)] = message.offset + 1
+        try:
+            self._metrics.record_batch(
+                result.events,
+                result.violations,
+                result.rejected,
+                result.consent_changes,
+                len(messages),
+            )
+            confirmed = self._clock().timestamp()
+            self._metrics.observe_latencies(confirmed - at for at in result.occurred_at)
+        except Exception:  # metrics must never cost an event
+            log.exception("updating metrics failed")

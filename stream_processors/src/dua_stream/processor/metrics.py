@@ -1,0 +1,140 @@
+"""The processor's Prometheus metrics: every name here, typed, in its own registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Final, Literal
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+MetricName = Literal[
+    "dua_processor_events_total",
+    "dua_processor_violations_total",
+    "dua_processor_rejected_total",
+    "dua_processor_consent_changes_total",
+    "dua_processor_latency_seconds",
+    "dua_processor_consumer_lag",
+    "dua_processor_policy_info",
+    "dua_processor_policy_reloads_total",
+    "dua_processor_batch_size",
+    "dua_processor_state_expired_total",
+]
+
+EVENTS: Final[MetricName] = "dua_processor_events_total"
+VIOLATIONS: Final[MetricName] = "dua_processor_violations_total"
+REJECTED: Final[MetricName] = "dua_processor_rejected_total"
+CONSENT_CHANGES: Final[MetricName] = "dua_processor_consent_changes_total"
+LATENCY: Final[MetricName] = "dua_processor_latency_seconds"
+LAG: Final[MetricName] = "dua_processor_consumer_lag"
+POLICY_INFO: Final[MetricName] = "dua_processor_policy_info"
+POLICY_RELOADS: Final[MetricName] = "dua_processor_policy_reloads_total"
+BATCH_SIZE: Final[MetricName] = "dua_processor_batch_size"
+STATE_EXPIRED: Final[MetricName] = "dua_processor_state_expired_total"
+
+# prometheus_client appends `_total` to counters itself: declare them without it.
+_LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+_BATCH_BUCKETS: Final = (1, 10, 100, 500, 1000, 2000, 5000, 10000)
+
+
+def _counter_name(name: MetricName) -> str:
+    return name.removesuffix("_total")
+
+
+class ProcessorMetrics:
+    """The metrics of one worker; updated once per batch, not once per event."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.events = Counter(
+            _counter_name(EVENTS),
+            "Access events classified, by service and purpose category.",
+            ["service", "purpose_category"],
+            registry=r,
+        )
+        self.violations = Counter(
+            _counter_name(VIOLATIONS),
+            "Violations found, by rule, severity, mode (active or shadow) and service.",
+            ["rule", "severity", "mode", "service"],
+            registry=r,
+        )
+        self.rejected = Counter(
+            _counter_name(REJECTED),
+            "Inputs sent to the DLQ, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.consent_changes = Counter(
+            _counter_name(CONSENT_CHANGES),
+            "Consent changes applied to the consent table.",
+            registry=r,
+        )
+        self.latency = Histogram(
+            LATENCY,
+            "From an event's occurred_at to its tagged output confirmed by Kafka.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.lag = Gauge(
+            LAG,
+            "Messages not yet processed, by topic and partition.",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.policy_info = Gauge(
+            POLICY_INFO, "1 for the policy version in force.", ["version"], registry=r
+        )
+        self.policy_reloads = Counter(
+            _counter_name(POLICY_RELOADS),
+            "Policy reload attempts, by outcome (loaded, refused).",
+            ["outcome"],
+            registry=r,
+        )
+        self.batch_size = Histogram(
+            BATCH_SIZE, "Messages handled per batch.", buckets=_BATCH_BUCKETS, registry=r
+        )
+        self.state_expired = Counter(
+            _counter_name(STATE_EXPIRED),
+            "Re-identification entries deleted after their window.",
+            registry=r,
+        )
+        self._policy_version: str | None = None
+
+    def record_batch(
+        self,
+        events: Mapping[tuple[str, str], int],
+        violations: Mapping[tuple[str, str, str, str], int],
+        rejected: Mapping[str, int],
+        consent_changes: int,
+        size: int,
+    ) -> None:
+        """Add one confirmed batch's tallies."""
+        for (service, category), count in events.items():
+            self.events.labels(service, category).inc(count)
+        for (rule, severity, mode, service), count in violations.items():
+            self.violations.labels(rule, severity, mode, service).inc(count)
+        for reason, count in rejected.items():
+            self.rejected.labels(reason).inc(count)
+        if consent_changes:
+            self.consent_changes.inc(consent_changes)
+        self.batch_size.observe(size)
+
+    def observe_latencies(self, seconds: Iterable[float]) -> None:
+        observe = self.latency.observe
+        for value in seconds:
+            observe(max(value, 0.0))
+
+    def set_policy(self, version: str) -> None:
+        """Mark `version` as the one in force (and the previous one as not)."""
+        if self._policy_version is not None and self._policy_version != version:
+            self.policy_info.remove(self._policy_version)
+        self.policy_info.labels(version).set(1)
+        self._policy_version = version
+
+    def set_lag(self, lags: Mapping[tuple[str, int], int]) -> None:
+        for (topic, partition), lag in lags.items():
+            self.lag.labels(topic, str(partition)).set(lag)
+
+    def serve(self, port: int, host: str = "127.0.0.1") -> None:
+        """Serve `/metrics` on `host:port` from a daemon thread."""
+        start_http_server(port, addr=host, registry=self.registry)

@@ -1,0 +1,85 @@
+"""Where each result goes: the Kafka messages (topic, key, value, headers) of one input."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final, NamedTuple
+
+from dua_schemas import REJECTED_EVENT, TAGGED_ACCESS_EVENT, VIOLATION
+from dua_stream.policy import Verdict
+from dua_stream.processor.codec import RecordCodec
+from dua_stream.processor.config import ProcessorTopics
+from dua_stream.processor.reject import (
+    Rejection,
+    SourcePosition,
+    rejected_record,
+    rejection_headers,
+)
+from dua_stream.processor.state import StateChange
+
+POLICY_VERSION_HEADER: Final = "dua.policy_version"
+
+Headers = list[tuple[str, str | bytes | None]]
+
+
+class Output(NamedTuple):
+    """One message to produce; `partition` None lets the producer's partitioner choose."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: Headers | None = None
+    partition: int | None = None
+
+
+def verdict_outputs(
+    verdict: Verdict,
+    key: bytes | None,
+    codec: RecordCodec,
+    topics: ProcessorTopics,
+    processed_at: datetime,
+) -> list[Output]:
+    """The TaggedAccessEvent, then one Violation per finding, keyed like the input."""
+    headers: Headers = [(POLICY_VERSION_HEADER, verdict.policy_version.encode())]
+    outputs = [
+        Output(
+            topics.tagged,
+            key,
+            codec.encode(TAGGED_ACCESS_EVENT, verdict.tagged(processed_at)),
+            headers,
+        )
+    ]
+    if verdict.violations:
+        outputs.extend(
+            Output(topics.violations, key, codec.encode(VIOLATION, record), headers)
+            for record in verdict.violation_records(processed_at)
+        )
+    return outputs
+
+
+def rejection_output(
+    rejection: Rejection,
+    source: SourcePosition,
+    payload: bytes | None,
+    key: bytes | None,
+    *,
+    codec: RecordCodec,
+    topics: ProcessorTopics,
+    rejected_at: datetime,
+    prefix_bytes: int,
+) -> Output:
+    """The DLQ message of a rejected input, keyed like the input."""
+    record = rejected_record(
+        rejection, source, payload, key, rejected_at, prefix_bytes=prefix_bytes
+    )
+    return Output(
+        topics.dlq,
+        key,
+        codec.encode(REJECTED_EVENT, record),
+        rejection_headers(rejection, source),
+    )
+
+
+def changelog_output(change: StateChange, changelog_topics: dict[str, str]) -> Output:
+    """A table change as a record of that table's changelog topic, on the input's partition."""
+    return Output(changelog_topics[change.table], change.key, change.value, None, change.partition)

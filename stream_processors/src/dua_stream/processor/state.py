@@ -1,0 +1,119 @@
+"""`TableState`: the engine's `RuleState` kept in Faust tables, with changelog records batched.
+
+Two tables: `reid:<subject>` keys (re-identification windows) go to the `reidentification`
+table, which expires entries; every other key (`consent:<subject>`) to the `consent` table.
+Both are keyed by subject, like the raw and consent topics, so the state read while
+processing partition P was written while processing partition P.
+
+Writes go to the table's local store at once (later events of the same batch see them) and
+are remembered as *changes*; `drain_changes()` turns them into changelog records, one per key
+however often it changed, which the processor produces with the batch's outputs. Only when
+all of those are confirmed are the input offsets acknowledged, so state survives a crash as
+surely as the outputs do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from dua_stream.policy.state import REIDENTIFICATION_PREFIX
+
+CONSENT_TABLE: Final = "consent"
+REIDENTIFICATION_TABLE: Final = "reidentification"
+
+Store = MutableMapping[Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """One changelog record to produce: table, key, value (None deletes), partition."""
+
+    table: str
+    key: bytes
+    value: bytes | None
+    partition: int
+
+
+def encode_key(key: str) -> bytes:
+    """Table keys as Faust's `json` key serializer writes them."""
+    return json.dumps(key).encode()
+
+
+def encode_value(value: dict[str, Any]) -> bytes:
+    """Table values as Faust's `json` value serializer writes them."""
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+class TableState:
+    """`RuleState` over two table stores; set `at(partition, event_ms)` before each event.
+
+    Re-identification values are wrapped as `{"p": partition, "t": newest event ms, "v":
+    value}` so that expiry can tell, for any entry (also one restored from the changelog),
+    which partition's changelog its tombstone belongs to and how old it is.
+    """
+
+    __slots__ = ("_changes", "_consent", "_reid", "event_ms", "partition", "watermarks")
+
+    def __init__(self, consent: Store, reidentification: Store) -> None:
+        self._consent = consent
+        self._reid = reidentification
+        self._changes: dict[tuple[str, str], int] = {}
+        self.partition = 0
+        self.event_ms = 0
+        self.watermarks: dict[int, int] = {}  # partition -> newest event time seen (ms)
+
+    def at(self, partition: int, event_ms: int) -> None:
+        """Say which input (partition, event time) the next reads and writes are for."""
+        self.partition = partition
+        self.event_ms = event_ms
+        if event_ms > self.watermarks.get(partition, 0):
+            self.watermarks[partition] = event_ms
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if key.startswith(REIDENTIFICATION_PREFIX):
+            wrapped = self._reid.get(key)
+            return None if wrapped is None else wrapped["v"]
+        return self._consent.get(key)
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        if key.startswith(REIDENTIFICATION_PREFIX):
+            known = self._reid.get(key)
+            newest = max(self.event_ms, known["t"]) if known is not None else self.event_ms
+            self._reid[key] = {"p": self.partition, "t": newest, "v": value}
+            self._changes[(REIDENTIFICATION_TABLE, key)] = self.partition
+        else:
+            self._consent[key] = value
+            self._changes[(CONSENT_TABLE, key)] = self.partition
+
+    def expire(self, window_ms: int) -> int:
+        """Delete re-identification entries older than their partition's newest event time
+        minus `window_ms`; returns how many. Such an entry can no longer complete a pattern."""
+        stale = [
+            (key, wrapped["p"])
+            for key, wrapped in self._reid.items()
+            if wrapped["t"] < self.watermarks.get(wrapped["p"], 0) - window_ms
+        ]
+        for key, partition in stale:
+            del self._reid[key]
+            self._changes[(REIDENTIFICATION_TABLE, key)] = partition
+        return len(stale)
+
+    def drain_changes(self) -> list[StateChange]:
+        """The changelog records of every key changed since the last call."""
+        changes = []
+        for (table, key), partition in self._changes.items():
+            store = self._reid if table == REIDENTIFICATION_TABLE else self._consent
+            value = store.get(key)
+            changes.append(
+                StateChange(
+                    table,
+                    encode_key(key),
+                    None if value is None else encode_value(value),
+                    partition,
+                )
+            )
+        self._changes.clear()
+        return changes

@@ -1,0 +1,145 @@
+"""`run_processor(config)`: the processor worker in the foreground until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import faust
+
+from dua_schemas import codec_for
+from dua_stream.processor.app import ProcessorApp, build_app
+from dua_stream.processor.batch import BatchProcessor
+from dua_stream.processor.codec import RecordCodec
+from dua_stream.processor.config import ProcessorConfig
+from dua_stream.processor.deliver import Deliverer
+from dua_stream.processor.handler import ProcessorHandler
+from dua_stream.processor.metrics import ProcessorMetrics
+from dua_stream.processor.reload import PolicyReloader
+from dua_stream.processor.state import TableState
+
+log = logging.getLogger("dua_stream.processor")
+
+LAG_EVERY_S = 5.0
+
+
+def producer_config(config: ProcessorConfig) -> dict[str, Any]:
+    """The output producer's librdkafka settings."""
+    tuning = config.tuning
+    return {
+        "bootstrap.servers": config.bootstrap,
+        "client.id": f"{config.app_id}-outputs",
+        "enable.idempotence": True,  # acks=all, no duplicates from the producer's own retries
+        "linger.ms": tuning.producer_linger_ms,
+        "queue.buffering.max.messages": tuning.producer_queue_max_messages,
+        "compression.type": tuning.producer_compression,
+        **config.kafka_security,
+    }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> ProcessorApp:
+    """Wire the app: policy, state, batch processor, producer, timers. Starts nothing yet."""
+    reloader = PolicyReloader(
+        config.policy_path,
+        poll_s=config.tuning.policy_poll_s,
+        on_change=lambda outcome, version: _policy_changed(metrics, outcome, version),
+    )
+    metrics.set_policy(reloader.engine.policy_version)
+    log.info("policy %s in force", reloader.engine.policy_version)
+    app, tables = build_app(config)
+    changelogs = {name: table.changelog_topic.get_topic_name() for name, table in tables.items()}
+    state = TableState(tables["consent"].data, tables["reidentification"].data)
+    processor = BatchProcessor(
+        RecordCodec(codec_for(config.schema_registry_url)),
+        config.topics,
+        state,
+        lambda: reloader.engine,
+        changelogs,
+        dlq_prefix_bytes=config.tuning.dlq_prefix_bytes,
+    )
+    deliverer = Deliverer(producer_config(config))
+    handler = ProcessorHandler(
+        processor,
+        deliverer,
+        metrics,
+        raw_topic=config.topics.raw,
+        consent_topic=config.topics.consent,
+        max_in_flight=config.tuning.max_in_flight_batches,
+        clock=_now,
+    )
+    app.batch_handler = handler
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def on_sighup() -> None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reloader.request)
+
+    @app.timer(interval=min(config.tuning.policy_poll_s, 1.0))  # type: ignore[untyped-decorator]
+    async def check_policy() -> None:
+        try:
+            reloader.maybe_reload()
+        except Exception:  # a reload problem must never stop the worker
+            log.exception("checking the policy file failed")
+
+    @app.timer(interval=config.tuning.expiry_every_s)  # type: ignore[untyped-decorator]
+    async def expire_state() -> None:
+        window = reloader.engine.policy.reidentification_window
+        grace = timedelta(seconds=config.tuning.expiry_grace_s)
+        count, tombstones = processor.expire((window + grace) // timedelta(milliseconds=1))
+        if tombstones:
+            await handler.send(tombstones)
+            metrics.state_expired.inc(count)
+
+    @app.timer(interval=LAG_EVERY_S)  # type: ignore[untyped-decorator]
+    async def report_lag() -> None:
+        consumer = app.consumer
+        lags = {}
+        for tp in consumer.assignment():
+            if tp.topic not in handler.topics:
+                continue
+            highwater = _highwater(consumer, tp)
+            if highwater is not None:
+                position = handler.positions.get((tp.topic, tp.partition), 0)
+                lags[(tp.topic, tp.partition)] = max(highwater - position, 0)
+        metrics.set_lag(lags)
+
+    app.deliverer = deliverer
+    return app
+
+
+def _highwater(consumer: Any, tp: Any) -> int | None:
+    try:
+        value = consumer.highwater(tp)
+    except Exception:
+        return None
+    return None if value is None else int(value)
+
+
+def _policy_changed(metrics: ProcessorMetrics, outcome: str, version: str) -> None:
+    metrics.policy_reloads.labels(outcome).inc()
+    if outcome == "loaded":
+        metrics.set_policy(version)
+
+
+def run_processor(config: ProcessorConfig) -> None:
+    """Run the worker until it is stopped; raises `PolicyError` if the policy does not load."""
+    metrics = ProcessorMetrics()
+    app = build_worker(config, metrics)
+    if config.metrics_port is not None:
+        metrics.serve(config.metrics_port, config.metrics_host)
+        log.info("metrics on http://%s:%d/metrics", config.metrics_host, config.metrics_port)
+    worker = faust.Worker(app, loglevel=config.log_level, quiet=True, redirect_stdouts=False)
+    try:
+        worker.execute_from_commandline()
+    finally:
+        undelivered = app.deliverer.close()
+        if undelivered:
+            log.warning(
+                "%d outputs undelivered at exit: their inputs are not committed", undelivered
+            )
