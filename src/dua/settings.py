@@ -75,8 +75,9 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
         description="ClickHouse database holding the audit tables.",
     )
+    # At most 50 years: the TTL is a DateTime, which ends in 2106.
     retention_days: int = Field(
-        365, ge=1, le=36500, description="Days audit rows are kept (ClickHouse TTL)."
+        365, ge=1, le=18250, description="Days audit rows are kept (ClickHouse TTL)."
     )
     processor_app_id: str = Field(
         "dua-processor",

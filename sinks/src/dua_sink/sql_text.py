@@ -13,6 +13,7 @@ from string import Template
 
 from dua_schemas import ConfigError
 
+MAX_RETENTION_DAYS = 18_250
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _STATEMENT_END = re.compile(r";[ \t]*$", re.MULTILINE)
 
@@ -40,8 +41,12 @@ def check_identifier(name: str) -> str:
 
 def render(template: str, *, database: str, retention_days: int = 0) -> str:
     """Substitute `${database}` and `${retention_days}` in a template."""
-    if retention_days < 0:
-        raise ConfigError(f"retention_days must be positive, not {retention_days}")
+    if not 0 <= retention_days <= MAX_RETENTION_DAYS:
+        # TTL expressions are DateTimes, which end in 2106: a longer retention would wrap
+        # around to the past and expire every row as it is inserted.
+        raise ConfigError(
+            f"retention_days must be between 1 and {MAX_RETENTION_DAYS}, not {retention_days}"
+        )
     return Template(template).substitute(
         database=check_identifier(database), retention_days=str(int(retention_days))
     )
