@@ -41,9 +41,10 @@ class Tuning:
     # Offsets are committed this often (seconds) or every `commit_every` acked messages.
     commit_interval_s: float = 2.0
     commit_every: int = 50_000
-    # Rebalance timings: sessions survive a long batch, a dead worker is noticed in 30 s.
-    session_timeout_s: float = 30.0
-    heartbeat_interval_s: float = 3.0
+    # Rebalance timings. Heartbeats come from aiokafka's own thread, so a long batch does not
+    # miss them: a dead (kill -9) worker's partitions move on after 10 s.
+    session_timeout_s: float = 10.0
+    heartbeat_interval_s: float = 1.0
     max_poll_interval_s: float = 300.0
     # Output producer (confluent-kafka): how long it waits to fill a batch, and its queue.
     producer_linger_ms: int = 20
