@@ -1,0 +1,93 @@
+"""Plain objects for the processor's unit tests: no broker, no Faust worker."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from dua_schemas import WireCodec
+from dua_stream import Engine, load_policy
+from dua_stream.processor import ProcessorTopics, RecordCodec
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+TOPICS = ProcessorTopics("raw", "consent", "tagged", "violations", "dlq")
+CHANGELOGS = {"consent": "app-consent-changelog", "reidentification": "app-reid-changelog"}
+
+
+@dataclass(frozen=True)
+class Message:
+    """A consumed message as the processor sees it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+def access_event(**fields: Any) -> dict[str, Any]:
+    """A compliant DataAccessEvent record unless `fields` say otherwise."""
+    event: dict[str, Any] = {
+        "event_id": str(uuid.uuid4()),
+        "occurred_at": T0,
+        "service": "zexy-enmusubi",
+        "actor": {"kind": "SERVICE", "id": "messaging-api"},
+        "subject_id": "s" * 64,
+        "elements": ["user.account.id", "user.content.message"],
+        "purpose": "service.user_messaging",
+        "operation": "READ",
+        "processing": "RAW",
+        "destination": {"kind": "INTERNAL", "name": None},
+        "origin_service": None,
+        "consent": {
+            "targeting_opt_out": False,
+            "publication_consent": False,
+            "payroll_other_use_consent": False,
+        },
+        "record_count": 1,
+        "trace_id": None,
+        "attributes": {},
+    }
+    event.update(fields)
+    return event
+
+
+def ad_event(subject: str) -> dict[str, Any]:
+    """Targeted advertising on behavioural data: compliant unless the subject opted out."""
+    return access_event(
+        subject_id=subject,
+        service="hotpepper-gourmet",
+        purpose="marketing.targeted_advertising",
+        elements=["user.behavior.browsing_history", "user.device.ad_id"],
+        destination={"kind": "AD_PLATFORM", "name": "ads"},
+    )
+
+
+def opt_out(subject: str) -> dict[str, Any]:
+    """A ConsentChange opting `subject` out of targeted ads."""
+    return {
+        "subject_id": subject,
+        "occurred_at": T0,
+        "targeting_opt_out": True,
+        "publication_consent": False,
+        "payroll_other_use_consent": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def wire() -> WireCodec:
+    return WireCodec()
+
+
+@pytest.fixture(scope="session")
+def codec(wire: WireCodec) -> RecordCodec:
+    return RecordCodec(wire)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    return Engine(load_policy())
