@@ -22,6 +22,7 @@ from dua_sink.errors import (
     RowRejected,
     UnknownSavedQuery,
 )
+from dua_sink.event_replay import StoredEvent, stored_events
 from dua_sink.html_report import render_html
 from dua_sink.json_compact import QueryResult
 from dua_sink.metrics import MetricName, SinkMetrics
@@ -71,6 +72,7 @@ __all__ = [
     "SinkMetrics",
     "SinkRecord",
     "SinkTopics",
+    "StoredEvent",
     "UnknownSavedQuery",
     "available_migrations",
     "collect_report",
@@ -90,6 +92,7 @@ __all__ = [
     "run_sink",
     "saved_queries",
     "saved_query",
+    "stored_events",
     "subject_accesses",
     "window_start",
 ]
