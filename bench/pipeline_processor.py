@@ -8,10 +8,11 @@ mix of bench/classify.py: seed services and purposes, about a fifth violating):
 
 * ceiling: a plain confluent-kafka consumer reads the topic from the start and only decodes
   each message (the processor's own fastest decoder), nothing else;
-* processor: `dua run processor` as a subprocess (its defaults, metrics off) on the same
-  topic, timed from its first tagged output to the N-th one confirmed on the tagged topic
-  (worker start-up and group join are not counted; everything after is: fetch, decode,
-  validate, classify, state changelog, encode, produce and confirm, acknowledge).
+* processor: `dua run processor` as a subprocess (its defaults, metrics off; `--workers K`
+  runs K of them in one consumer group) on the same topic, timed from the moment the group
+  is stable to the N-th tagged output confirmed on the tagged topic (start-up and group join
+  are not counted; everything after is: fetch, decode, validate, classify, state changelog,
+  encode, produce and confirm, acknowledge).
 
 The ratio processor/ceiling says what classification and the at-least-once output path cost
 on top of the cheapest possible pass over the same messages.
@@ -32,7 +33,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, ConsumerGroupState, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from dua.kafka import LocalBroker, cache_root, ensure_topics, resolve_jars
 from dua.settings import load_settings
@@ -120,48 +122,73 @@ def _confirmed(consumer: Consumer, topic: str) -> int:
     return total
 
 
-def processor(bootstrap: str, topics: dict[str, str], n: int, state_dir: Path) -> float:
-    """Events/s of `dua run processor`, first tagged output to the N-th one."""
+def _stable_members(admin: AdminClient, group: str) -> int:
+    """Members of `group` once it is Stable (0 while it rebalances or does not exist)."""
+    try:
+        description = admin.describe_consumer_groups([group])[group].result(timeout=5)
+    except KafkaException:
+        return 0
+    if description.state != ConsumerGroupState.STABLE:
+        return 0
+    return len(description.members)
+
+
+def processor(
+    bootstrap: str, topics: dict[str, str], n: int, state_dir: Path, workers: int = 1
+) -> float:
+    """Events/s of `workers` processors in one group, from a stable group to the N-th output.
+
+    Timing starts when the consumer group is Stable with every worker in it (start-up, joins
+    and the first rebalance are not counted; outputs already confirmed then are subtracted).
+    """
+    app_id = f"bench-processor-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "DUA_KAFKA_BOOTSTRAP": bootstrap,
-        "DUA_STATE_DIR": str(state_dir),
-        "DUA_PROCESSOR_APP_ID": f"bench-processor-{uuid.uuid4().hex[:8]}",
+        "DUA_PROCESSOR_APP_ID": app_id,
         "DUA_PROCESSOR_METRICS_PORT": "0",
         **{f"DUA_TOPIC_{role.upper()}": name for role, name in topics.items()},
     }
     dua = Path(sys.executable).with_name("dua")
     watcher = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-watch"})
-    worker = subprocess.Popen(
-        [str(dua), "run", "processor", "--log-level", "warn"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    processes = [
+        subprocess.Popen(
+            [str(dua), "run", "processor", "--log-level", "warn"],
+            env={**env, "DUA_STATE_DIR": str(state_dir / f"worker-{i}")},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(workers)
+    ]
     try:
-        started = 0.0
         deadline = time.monotonic() + TIMEOUT_S
+        while _stable_members(admin, app_id) < workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{workers} workers did not form a stable group")
+            time.sleep(0.05)
+        started, before = time.perf_counter(), _confirmed(watcher, topics["tagged"])
         while time.monotonic() < deadline:
-            done = _confirmed(watcher, topics["tagged"])
-            if done and not started:
-                started = time.perf_counter()
-            if done >= n:
-                return n / (time.perf_counter() - started)
-            if worker.poll() is not None:
-                raise RuntimeError(f"the processor exited with status {worker.returncode}")
+            if _confirmed(watcher, topics["tagged"]) >= n:
+                return (n - before) / (time.perf_counter() - started)
+            for worker in processes:
+                if worker.poll() is not None:
+                    raise RuntimeError(f"a processor exited with status {worker.returncode}")
             time.sleep(0.1)
         raise RuntimeError(f"the processor did not tag {n} events within {TIMEOUT_S:.0f} s")
     finally:
-        worker.terminate()
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        for worker in processes:
+            worker.terminate()
+        for worker in processes:
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
         watcher.close()
 
 
-def run(n: int = 200_000) -> dict[str, Any]:
+def run(n: int = 200_000, workers: int = 1) -> dict[str, Any]:
     """Ceiling and processor throughput on the same `n` events; returns both and the ratio."""
     suffix = uuid.uuid4().hex[:8]
     topics = {
@@ -171,10 +198,11 @@ def run(n: int = 200_000) -> dict[str, Any]:
         ensure_topics(bootstrap, topics.values(), partitions=PARTITIONS)
         _produce(bootstrap, topics["raw"], n)
         ceiling_rate = ceiling(bootstrap, topics["raw"], n)
-        processor_rate = processor(bootstrap, topics, n, Path(tmp))
+        processor_rate = processor(bootstrap, topics, n, Path(tmp), workers)
     return {
         "events": n,
         "partitions": PARTITIONS,
+        "processor_workers": workers,
         "ceiling_decode_only_per_s": round(ceiling_rate),
         "processor_per_s": round(processor_rate),
         "ratio_processor_to_ceiling": round(processor_rate / ceiling_rate, 3),
@@ -184,8 +212,9 @@ def run(n: int = 200_000) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=1, help="processor processes (one group)")
     args = parser.parse_args()
-    print(json.dumps(run(args.events), indent=2))
+    print(json.dumps(run(args.events, args.workers), indent=2))
 
 
 if __name__ == "__main__":

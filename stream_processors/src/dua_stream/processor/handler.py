@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ class ProcessorHandler:
         consent_topic: str,
         max_in_flight: int,
         clock: Callable[[], datetime],
+        crash: Callable[[BaseException], Awaitable[None]],
     ) -> None:
         self._processor = processor
         self._deliverer = deliverer
@@ -42,6 +43,7 @@ class ProcessorHandler:
         self._consent_topic = consent_topic
         self._max_in_flight = max_in_flight
         self._clock = clock
+        self._crash = crash
         self._in_flight: set[asyncio.Task[None]] = set()
         # (topic, partition) -> next offset to process, as far as confirmed outputs go
         self.positions: dict[tuple[str, int], int] = {}
@@ -82,7 +84,16 @@ class ProcessorHandler:
         result: BatchResult,
     ) -> None:
         loop = asyncio.get_running_loop()
-        await self._deliverer.wait(delivery, loop)
+        try:
+            await self._deliverer.wait(delivery, loop)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Never leave a batch unacknowledged in silence (its partitions would stop
+            # committing): stop the worker loudly; a restart processes the batch again.
+            log.critical("a batch could not be confirmed; stopping the worker", exc_info=exc)
+            await self._crash(exc)
+            return
         ack = consumer.ack
         positions = self.positions
         for message in messages:

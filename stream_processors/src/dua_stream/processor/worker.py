@@ -73,6 +73,7 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
         consent_topic=config.topics.consent,
         max_in_flight=config.tuning.max_in_flight_batches,
         clock=_now,
+        crash=app.crash,
     )
     app.batch_handler = handler
 
