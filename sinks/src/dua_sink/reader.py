@@ -20,6 +20,7 @@ from dua_sink.http_reader import HttpReader
 from dua_sink.json_compact import QueryResult, parse_json_compact
 from dua_sink.query_parameters import format_parameters
 from dua_sink.sink_state import SinkRecord, pid_alive, read_record
+from dua_sink.statement_guard import single_read_statement
 
 # A sink that is starting holds the directory a moment before its endpoint answers.
 BUSY_RETRY_S = 10.0
@@ -58,7 +59,8 @@ class ChdbReader:
         self.description = f"chDB directory {engine.directory}"
 
     def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> QueryResult:
-        statement = sql.strip().rstrip(";")
+        # The same rule as the sink's endpoint, so a query behaves alike on both paths.
+        statement = single_read_statement(sql).rstrip(";")
         return parse_json_compact(
             self.engine.execute(statement, format_parameters(parameters), "JSONCompact")
         )
