@@ -56,17 +56,22 @@ class RunningSink:
             self.error = exc
             self.ready.set()
 
+    def has_metric(self, name: str) -> bool:
+        return any(line.startswith(name) for line in self._scrape().splitlines())
+
     def metric(self, name: str) -> float:
         """Sum of a metric's samples, scraped from the sink's /metrics."""
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in self._scrape().splitlines()
+            if line.startswith(name) and not line.startswith("#")
+        )
+
+    def _scrape(self) -> str:
         assert self.record is not None
         url = f"http://127.0.0.1:{self.record.metrics_port}/metrics"
         with urllib.request.urlopen(url, timeout=5) as response:
-            text = response.read().decode()
-        return sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith(name) and not line.startswith("#")
-        )
+            return str(response.read().decode())
 
 
 @pytest.fixture
@@ -157,3 +162,6 @@ def test_outage_commits_nothing_loses_nothing_and_catches_up(
     assert int(chdb_client.command(hourly)) == 300
     assert running_sink.metric("dua_sink_paused") == 0
     assert running_sink.metric('dua_sink_rows_inserted_total{table="access_events"}') == 300
+    lag = f'dua_sink_consumer_lag{{partition="0",topic="{config.topics.tagged}"}}'
+    _eventually(lambda: running_sink.has_metric(lag), "lag reported for the tagged topic")
+    _eventually(lambda: running_sink.metric(lag) == 0, "no lag once caught up")
