@@ -36,7 +36,7 @@ class SchemaVersion:
 
 def schema_version(name: str, version: int, schema: dict[str, Any]) -> SchemaVersion:
     """Parse one schema document into a `SchemaVersion`."""
-    parsed = parse_schema(schema, _write_hint=False, _force=True)
+    parsed = parse_schema(schema)
     fp = bytes.fromhex(fingerprint(to_parsing_canonical_form(parsed), "CRC-64-AVRO"))
     return SchemaVersion(name, version, schema, parsed, fp)
 
