@@ -30,11 +30,10 @@ class Tuning:
     See stream_processors/README.md for why each value is what it is.
     """
 
-    # Most messages handled as one batch (decode, classify, produce, then ack all).
-    batch_max: int = 5_000
     # Batches produced but not yet confirmed by the broker; a full window pauses fetching.
     max_in_flight_batches: int = 4
-    # aiokafka records returned per fetch (bounds one batch from one poll).
+    # aiokafka records returned per fetch: one fetch is one batch (decode, classify,
+    # produce, then ack all).
     broker_max_poll_records: int = 5_000
     # Messages Faust buffers per stream before it pauses the topic (consent agent only).
     stream_buffer_maxsize: int = 8_192

@@ -38,44 +38,24 @@ class BatchHandler(Protocol):
 class BatchingConsumer(aiokafka_driver.Consumer):
     """Faust's aiokafka consumer, delivering the batch topics a fetch at a time."""
 
-    async def _drain_messages(self, fetcher: Any) -> None:  # noqa: PLR0915 - Faust's loop
+    async def _drain_messages(self, fetcher: Any) -> None:
         handler: BatchHandler = cast(Any, self.app).batch_handler  # set by ProcessorApp
         batch_topics = handler.topics
-        callback = self.callback
-        getmany = self.getmany
         consumer_should_stop = self._stopped.is_set
         fetcher_should_stop = fetcher._stopped.is_set
-        get_read_offset = self._read_offset.__getitem__
-        set_read_offset = self._read_offset.__setitem__
         set_flag = self.diag.set_flag
         unset_flag = self.diag.unset_flag
-        commit_every = self._commit_every
-        acks_enabled_for = self.app.topics.acks_enabled_for
-        track = self.track_message
         try:
             while not (consumer_should_stop() or fetcher_should_stop()):
                 set_flag(CONSUMER_FETCHING)
-                # Faust sleeps here too: getmany can return at once in a loop
+                # Faust sleeps here too: a fetch can return at once, in a loop
                 await self.sleep(0)
                 if self.should_stop:
                     continue
-                batch: list[Message] = []
-                async for tp, message in getmany(timeout=1.0):
-                    offset = message.offset
-                    r_offset = get_read_offset(tp)
-                    if r_offset is not None and offset < r_offset:
-                        continue  # already read before a seek: Faust drops these as well
-                    if r_offset and offset - r_offset > 1 and acks_enabled_for(message.topic):
-                        # compacted or transactional gap: mark it done for commits
-                        await self._add_gap(tp, r_offset + 1, offset)
-                    if tp.topic in batch_topics:
-                        track(message)
-                        batch.append(message)
-                    else:
-                        await self.wait_first(callback(message), self.suspend_flow.wait())
-                    set_read_offset(tp, offset)
+                batch = await self._fetch_batch(batch_topics)
                 if batch:
                     await handler.handle(self, batch)
+                commit_every = self._commit_every
                 if commit_every is not None and self._n_acked >= commit_every:
                     self._n_acked = 0
                     await self.commit()
@@ -95,6 +75,58 @@ class BatchingConsumer(aiokafka_driver.Consumer):
             raise
         finally:
             unset_flag(CONSUMER_FETCHING)
+
+    async def _fetch_batch(self, batch_topics: frozenset[str]) -> list[Message]:
+        """One fetch: batch-topic messages are returned, others delivered Faust's way.
+
+        Faust's `getmany` does the same per message (highwater, monitor, generation check,
+        round-robin across partitions); here the checks are made once per fetch and
+        partition, and a fetch that straddles a new generation is dropped whole, as Faust
+        drops the rest of one (the rebalance seeks every partition to its committed offset).
+        """
+        records, active = await self._wait_next_records(1.0)
+        if records is None or self.should_stop:
+            return []
+        if not self.flow_active:
+            try:
+                await self.perform_seek()
+            except Exception as exc:  # Faust logs and goes on here as well
+                self.log.warning(f"exception performing seek when flow not active {exc}")
+            return []
+        generation_id = self.app.consumer_generation_id
+        to_message = self._to_message
+        track = self.track_message
+        read_offset = self._read_offset
+        buffered = self._buffered_partitions
+        monitor = self.app.monitor
+        batch: list[Message] = []
+        for tp, tp_records in records.items():
+            if active is not None and tp not in active and tp not in buffered:
+                continue
+            if self.app.consumer_generation_id != generation_id:
+                return []
+            monitor.track_tp_end_offset(tp, self.highwater(tp))
+            r_offset = read_offset[tp]
+            for record in tp_records:
+                offset = record.offset
+                if r_offset is not None and offset < r_offset:
+                    continue  # read before a seek: Faust drops these as well
+                message = to_message(tp, record)
+                if (
+                    r_offset
+                    and offset - r_offset > 1
+                    and self.app.topics.acks_enabled_for(tp.topic)
+                ):
+                    # compacted or transactional gap: mark it done for commits
+                    await self._add_gap(tp, r_offset + 1, offset)
+                if tp.topic in batch_topics:
+                    track(message)
+                    batch.append(message)
+                else:
+                    await self.wait_first(self.callback(message), self.suspend_flow.wait())
+                r_offset = offset
+                read_offset[tp] = offset
+        return batch
 
 
 class BatchingTransport(aiokafka_driver.Transport):
