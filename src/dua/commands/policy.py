@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from dua.commands.classify import open_input, resolve_policy
+from dua.commands.policy_backtest import backtest
 from dua.event_input import FORMATS, Access, Consent, InputFormat, read_items
 from dua_stream import Engine, MemoryState, PolicyError, load_policy
 from dua_stream.policy.comparison import compare_verdicts
@@ -85,3 +86,6 @@ def diff(old: Path, new: Path, input_path: Path, input_format: InputFormat) -> N
     )
     if rejected:
         raise click.exceptions.Exit(1)
+
+
+policy.add_command(backtest)

@@ -1,6 +1,6 @@
 """`dua policy backtest FILE`: a candidate policy against the stored access events.
 
-Attach with `policy.add_command(backtest)` in `dua.commands.policy`.
+Attached to the `policy` group by `dua.commands.policy`.
 """
 
 from __future__ import annotations
