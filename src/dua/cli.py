@@ -13,6 +13,8 @@ from dua_schemas import DuaError
 
 # name -> (module, attribute, one-line help shown by `dua --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": ("dua.commands.demo", "demo", "Run the whole system locally with simulated traffic."),
+    "simulate": ("dua.commands.simulate", "simulate", "Send realistic traffic through the SDK."),
     "version": ("dua.commands.version", "version", "Print the versions of dua and its parts."),
     "kafka": ("dua.commands.kafka", "kafka", "Run the local Apache Kafka broker."),
     "classify": ("dua.commands.classify", "classify", "Classify access events against the policy."),

@@ -15,6 +15,7 @@ from dua.kafka.config import BrokerConfig, BrokerSecurity, render_server_propert
 from dua.kafka.credentials import Credentials
 from dua.kafka.errors import BrokerError, MissingTool, TopicError
 from dua.kafka.jars import KafkaJars, cache_root, resolve_jars
+from dua.kafka.lag import group_lag
 from dua.kafka.ports import free_ports
 from dua.kafka.record import BrokerRecord
 from dua.kafka.security import client_config
@@ -39,6 +40,7 @@ __all__ = [
     "ensure_topics",
     "free_ports",
     "grant_acls",
+    "group_lag",
     "local_broker",
     "pipeline_grants",
     "render_server_properties",
