@@ -4,18 +4,22 @@
 its `schemaless_reader`/`schemaless_writer` calls parses the schema again (about 60 µs per
 record on this machine). Here each released schema is parsed once more *with* the hint and
 used for the one case that dominates traffic: Avro single-object framing written with the
-newest schema version. Every other case (Confluent framing, an older writer, anything odd)
-goes through `WireCodec` unchanged, so both paths accept and reject exactly the same bytes.
+newest schema version; outputs are written by writers compiled from the schemas
+(`avro_writer.py`), byte for byte what fastavro writes. Every other case (Confluent framing,
+an older writer, anything odd) goes through `WireCodec` unchanged, so both paths accept and
+reject exactly the same bytes.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any, Final, cast
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 from dua_schemas import RECORD_NAMES, Decoded, InvalidEvent, UndecodablePayload, WireCodec
+from dua_stream.processor.avro_writer import compile_writer
 
 SINGLE_OBJECT_MAGIC: Final = b"\xc3\x01"
 _HEADER: Final = 10
@@ -30,14 +34,18 @@ class RecordCodec:
         self.codec = codec
         # fingerprint -> (record name, version, hinted schema) for the newest versions
         self._readers: dict[bytes, tuple[str, int, Any]] = {}
-        # record name -> (header bytes, hinted schema), only without a registry
-        self._writers: dict[str, tuple[bytes, Any]] = {}
+        # record name -> (header bytes, hinted schema, compiled writer), only without a registry
+        self._writers: dict[str, tuple[bytes, Any, Callable[[dict[str, Any]], bytes] | None]] = {}
         for name in RECORD_NAMES:
             latest = codec.catalog.latest(name)
             hinted = parse_schema(latest.schema)
             self._readers[latest.fingerprint] = (name, latest.version, hinted)
             if codec.registry is None:
-                self._writers[name] = (SINGLE_OBJECT_MAGIC + latest.fingerprint, hinted)
+                self._writers[name] = (
+                    SINGLE_OBJECT_MAGIC + latest.fingerprint,
+                    hinted,
+                    compile_writer(latest.schema),
+                )
 
     def decode(self, payload: bytes, expected: str) -> Decoded:
         """Like `WireCodec.decode(payload, expected)`: a `Decoded`, or `UndecodablePayload`."""
@@ -68,7 +76,12 @@ class RecordCodec:
         fast = self._writers.get(name)
         if fast is None:
             return self.codec.encode(name, record)
-        header, schema = fast
+        header, schema, compiled = fast
+        if compiled is not None:
+            try:
+                return header + compiled(record)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # fastavro below says precisely what is wrong (or fills a default)
         out = io.BytesIO()
         out.write(header)
         try:

@@ -95,7 +95,6 @@ class BatchingConsumer(aiokafka_driver.Consumer):
             return []
         generation_id = self.app.consumer_generation_id
         to_message = self._to_message
-        track = self.track_message
         read_offset = self._read_offset
         buffered = self._buffered_partitions
         monitor = self.app.monitor
@@ -120,12 +119,16 @@ class BatchingConsumer(aiokafka_driver.Consumer):
                     # compacted or transactional gap: mark it done for commits
                     await self._add_gap(tp, r_offset + 1, offset)
                 if tp.topic in batch_topics:
-                    track(message)
                     batch.append(message)
                 else:
                     await self.wait_first(self.callback(message), self.suspend_flow.wait())
                 r_offset = offset
                 read_offset[tp] = offset
+        # Pending until acknowledged: Faust waits for these before it gives partitions away
+        # in a rebalance. (`track_message` would do the same per message, plus sensors.)
+        pending = self._unacked_messages
+        for pending_message in batch:
+            pending.add(pending_message)
         return batch
 
 

@@ -1,7 +1,10 @@
 """Produces a batch's outputs with confluent-kafka and tells when the broker has them all.
 
-A background thread serves the producer's delivery reports; a `Delivery` counts the
-outstanding messages of one batch and resolves an asyncio future when none is left. Failed
+Delivery reports are served on the event loop's own thread (`serve()`, a task polling the
+producer, plus a poll after each batch): served from a second thread, every report would
+wait for the GIL held by the batch work, and the window of batches in flight would stall. A
+`Delivery` counts the outstanding messages of one batch and resolves an asyncio future when
+none is left. Failed
 messages are produced again (after a pause) until the broker takes them: a batch is never
 reported done with an output missing, so its inputs are never acknowledged too early.
 """
@@ -22,6 +25,7 @@ log = logging.getLogger("dua_stream.processor.deliver")
 
 RETRY_PAUSE_S: Final = 1.0
 _POLL_S: Final = 0.05
+_IDLE_S: Final = 0.002
 
 
 class Delivery:
@@ -37,7 +41,7 @@ class Delivery:
         self.future: asyncio.Future[list[Output]] = loop.create_future()
 
     def on_delivery(self, error: KafkaError | None, message: Any) -> None:
-        """confluent-kafka's delivery report (runs on the polling thread)."""
+        """confluent-kafka's delivery report (runs in `Producer.poll`)."""
         if error is not None:
             partition = message.partition()
             self.failed.append(
@@ -76,15 +80,21 @@ class Deliverer:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self._producer = Producer(dict(config))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, name="dua-deliver", daemon=True)
-        self._thread.start()
+        self._serving = True
+
+    async def serve(self) -> None:
+        """Serve delivery reports until `close()`; run it as a task of the event loop."""
+        poll = self._producer.poll
+        while self._serving:
+            served = poll(0)
+            await asyncio.sleep(0 if served else _IDLE_S)
 
     def produce(self, outputs: Sequence[Output], loop: asyncio.AbstractEventLoop) -> Delivery:
         """Hand `outputs` to the producer; await `wait(delivery)` for the broker's answer."""
         delivery = Delivery(loop)
         self._produce_into(delivery, outputs)
         delivery.sealed()
+        self._producer.poll(0)  # reports of earlier batches, without waiting
         return delivery
 
     async def wait(self, delivery: Delivery, loop: asyncio.AbstractEventLoop) -> None:
@@ -102,8 +112,7 @@ class Deliverer:
 
     def close(self, timeout: float = 30.0) -> int:
         """Flush and stop; returns the number of messages still not delivered."""
-        self._stop.set()
-        self._thread.join(timeout=5.0)
+        self._serving = False
         return int(self._producer.flush(timeout))
 
     def _produce_into(self, delivery: Delivery, outputs: Sequence[Output]) -> None:
@@ -123,8 +132,3 @@ class Deliverer:
                 except BufferError:
                     # the local queue is full: wait for the broker to take some
                     self._producer.poll(_POLL_S)
-
-    def _serve(self) -> None:
-        poll = self._producer.poll
-        while not self._stop.is_set():
-            poll(_POLL_S)

@@ -78,6 +78,10 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
     app.batch_handler = handler
 
     @app.task  # type: ignore[untyped-decorator]
+    async def serve_deliveries() -> None:
+        await deliverer.serve()
+
+    @app.task  # type: ignore[untyped-decorator]
     async def on_sighup() -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reloader.request)
 
