@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,12 +31,16 @@ class SinkConfig:
     max_buffered_rows: int = 400_000
     query_port: int = 0
     metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    # librdkafka login settings (security.protocol, sasl.*) from the application's settings.
+    kafka_options: Mapping[str, str] = field(default_factory=dict)
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
     shutdown_grace_s: float = 15.0
 
     def consumer_config(self) -> dict[str, Any]:
         """librdkafka settings: offsets are committed by the sink itself, after the insert."""
         return {
+            **self.kafka_options,
             "bootstrap.servers": self.bootstrap,
             "group.id": self.group,
             "client.id": f"dua-sink-{self.group}",

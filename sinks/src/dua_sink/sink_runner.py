@@ -65,7 +65,7 @@ def run_sink(
     pid = os.getpid()
     try:
         prepare_schema(client, config)
-        metrics_port = metrics.serve(config.metrics_port)
+        metrics_port = metrics.serve(config.metrics_port, config.metrics_host)
         if is_chdb(config.dsn):
             engine = ReadOnlyChdb(chdb_directory(config.dsn), config.database)
             endpoint = QueryEndpoint(engine, config.query_port)

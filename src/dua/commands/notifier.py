@@ -18,7 +18,7 @@ from types import FrameType
 import click
 from prometheus_client import start_http_server
 
-from dua.kafka import bootstrap_servers
+from dua.kafka import bootstrap_servers, client_config
 from dua.settings import Settings, load_settings
 from dua_schemas import ConfigError, codec_for
 from dua_stream.notifier import (
@@ -83,6 +83,7 @@ def run_notifier(settings: Settings, stop: threading.Event | None = None) -> Non
         group=settings.notifier_group,
         dispatcher=dispatcher,
         codec=codec_for(settings.schema_registry_url),
+        extra_config=client_config(settings, principal="notifier"),
     )
     server, _thread = start_http_server(
         settings.notifier_metrics_port, addr=settings.metrics_host, registry=metrics.registry

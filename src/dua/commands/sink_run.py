@@ -11,7 +11,7 @@ from types import FrameType
 
 import click
 
-from dua.kafka import bootstrap_servers
+from dua.kafka import bootstrap_servers, client_config
 from dua.settings import Settings, load_settings
 from dua_schemas import codec_for
 from dua_sink import SinkConfig, SinkTopics, run_sink
@@ -38,6 +38,8 @@ def sink_config(settings: Settings, *, group: str | None = None) -> SinkConfig:
         max_buffered_rows=settings.sink_max_buffered_rows,
         query_port=settings.sink_query_port,
         metrics_port=settings.sink_metrics_port,
+        metrics_host=settings.metrics_host,
+        kafka_options=client_config(settings, principal="sink"),
     )
 
 
