@@ -61,6 +61,7 @@ def build_app(config: ProcessorConfig) -> tuple[ProcessorApp, dict[str, Any]]:
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",
         broker_max_poll_records=tuning.broker_max_poll_records,
+        consumer_max_fetch_size=tuning.consumer_max_fetch_size,
         stream_buffer_maxsize=tuning.stream_buffer_maxsize,
         broker_commit_interval=tuning.commit_interval_s,
         broker_commit_every=tuning.commit_every,

@@ -35,6 +35,9 @@ class Tuning:
     # aiokafka records returned per fetch: one fetch is one batch (decode, classify,
     # produce, then ack all).
     broker_max_poll_records: int = 5_000
+    # Bytes aiokafka fetches ahead per partition (Faust's default is 1 MiB): a fetch is
+    # ready when the batch before it is done, so the worker does not wait for the network.
+    consumer_max_fetch_size: int = 4 * 1024 * 1024
     # Messages Faust buffers per stream before it pauses the topic (consent agent only).
     stream_buffer_maxsize: int = 8_192
     # Offsets are committed this often (seconds) or every `commit_every` acked messages.
