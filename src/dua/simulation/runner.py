@@ -115,10 +115,15 @@ class Simulator:
         )
         start = time.monotonic()
         next_report = start + 1.0
+        total = int(self.options.duration_s * self.options.rate)
         while not stop():
             now = time.monotonic()
             elapsed = now - start
             if elapsed >= self.options.duration_s:
+                # The last tick may have fallen short of the rate: a full run sends exactly
+                # rate x duration accesses, so runs can be compared by count.
+                while result.emitted < total:
+                    self._send(next(traffic), result)
                 break
             due = int(min(elapsed + TICK_S, self.options.duration_s) * self.options.rate)
             while result.emitted < due:
