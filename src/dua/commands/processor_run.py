@@ -35,6 +35,7 @@ def processor_config(
         policy_path=settings.policy,
         schema_registry_url=settings.schema_registry_url,
         metrics_port=settings.processor_metrics_port or None,
+        metrics_host=settings.metrics_host,
         kafka_security=client_config(settings, principal="processor"),
         tuning=Tuning(),
         log_level=log_level,
