@@ -1,0 +1,2 @@
+-- Rows the peer has landed.
+SELECT count() FROM bench_peer.tagged
