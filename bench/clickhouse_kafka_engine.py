@@ -88,7 +88,8 @@ def _create_queue(connection: Any, statement: str) -> None:
         if "Shutdown was called" not in str(error):
             raise
         exists = connection.query(
-            "SELECT count() FROM system.tables WHERE database = 'bench_peer' AND name = 'raw_queue'",
+            "SELECT count() FROM system.tables"
+            " WHERE database = 'bench_peer' AND name = 'raw_queue'",
             "CSV",
         )
         if str(exists).strip() != "1":
@@ -99,7 +100,7 @@ def measure(bootstrap: str, topic: str, n: int, data_dir: Path) -> dict[str, Any
     """Tag the topic's `n` events with the Kafka engine; returns events/s and what was found."""
     import chdb  # noqa: PLC0415 - chDB starts an embedded server: only in the process that measures
 
-    connection = chdb.connect(str(data_dir))
+    connection = chdb.connect(str(data_dir))  # type: ignore[no-untyped-call]
     try:
         for name in ("peer_database", "peer_tagged"):
             connection.query(_sql(name))
@@ -146,8 +147,10 @@ def measure(bootstrap: str, topic: str, n: int, data_dir: Path) -> dict[str, Any
 def run_in_child(bootstrap: str, topic: str, n: int) -> dict[str, Any]:
     """`measure` in a fresh Python process (its own chDB), returning its figures."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.clickhouse_kafka_engine"]
-        + ["--bootstrap", bootstrap, "--topic", topic, "--events", str(n)],
+        [
+            *(sys.executable, "-m", "bench.clickhouse_kafka_engine"),
+            *("--bootstrap", bootstrap, "--topic", topic, "--events", str(n)),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -1,0 +1,195 @@
+"""The whole pipeline at a fixed offered rate: SDK -> Kafka -> processor -> sink -> ClickHouse.
+
+Run: `.venv/bin/python -m bench.pipeline_e2e [--events 10000 100000] [--rate 3000]`, or call
+`run(bootstrap, n, rate)` with a broker (bench/__main__.py starts one for the whole run).
+
+For each size, on fresh topics and a fresh state directory (its own chDB):
+`dua run processor` and `dua run sink` start as child processes (`dua demo`'s `Child`); once
+the sink answers, the simulator of `dua demo` sends N access events through the SDK at the
+offered rate (one client per seed service, about 10% planted violations); timing runs from
+the first emit to the N-th event queryable in `access_events_unique`. Reported: sustained
+events/s (N / that time) and emit-to-queryable latency p50/p99 (inserted_at - occurred_at).
+Beside it, on the same raw topic: the ceiling (a confluent-kafka consumer that only decodes),
+and the native peer (bench/clickhouse_kafka_engine.py) reading the same events re-produced
+as JSONEachRow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from bench.clickhouse_kafka_engine import produce_json, run_in_child
+from bench.pipeline_processor import ceiling, kafka
+from confluent_kafka import Consumer
+
+from dua.demo.children import Child
+from dua.demo.landing import RunQueries
+from dua.kafka import ensure_topics, free_ports
+from dua.settings import load_settings
+from dua.simulation import ClientFactory, SimulationOptions, Simulator
+from dua_schemas import DuaError, WireCodec
+
+PARTITIONS: Final = 4
+READY_TIMEOUT_S: Final = 120.0
+LAND_TIMEOUT_S: Final = 1800.0
+VIOLATION_RATE: Final = 0.1
+SUBJECT_KEY: Final = "bench-subject-key-0123456789"
+ROLES: Final = ("raw", "consent", "tagged", "violations", "dlq")
+
+Progress = Callable[[str], None]
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _raw_records(bootstrap: str, topic: str, n: int) -> Iterator[dict[str, Any]]:
+    """The `n` events on the raw topic, decoded (the very records the SDK sent)."""
+    codec = WireCodec()
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"bench-json-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    seen, deadline = 0, time.monotonic() + 300
+    try:
+        while seen < n and time.monotonic() < deadline:
+            for message in consumer.consume(5_000, 1.0):
+                if message.error() is None:
+                    seen += 1
+                    yield dict(codec.decode(message.value() or b"").record)
+    finally:
+        consumer.close()
+
+
+def _wait_ready(queries: RunQueries, children: tuple[Child, ...]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        _check(children)
+        try:
+            queries.landed()
+        except DuaError:
+            time.sleep(0.5)
+        else:
+            return
+    raise RuntimeError(f"the sink did not answer within {READY_TIMEOUT_S:.0f} s")
+
+
+def _check(children: tuple[Child, ...]) -> None:
+    for child in children:
+        if not child.alive():
+            raise RuntimeError(f"the {child.name} exited early:\n{child.log_tail()}")
+
+
+def pipeline(
+    bootstrap: str, n: int, rate: float, home: Path, progress: Progress = _stderr
+) -> dict[str, Any]:
+    """Run the pipeline on `n` events at `rate`; returns its figures and the raw topic's name."""
+    suffix = uuid.uuid4().hex[:8]
+    topics = {role: f"bench.e2e.{role}.{suffix}" for role in ROLES}
+    ensure_topics(bootstrap, topics.values(), partitions=PARTITIONS)
+    processor_port, sink_port = free_ports(2)
+    env = {
+        **os.environ,
+        "DUA_STATE_DIR": str(home / "state"),
+        "DUA_KAFKA_BOOTSTRAP": bootstrap,
+        "DUA_PROCESSOR_APP_ID": f"bench-e2e-{suffix}",
+        "DUA_SINK_GROUP": f"bench-e2e-sink-{suffix}",
+        "DUA_PROCESSOR_METRICS_PORT": str(processor_port),
+        "DUA_SINK_METRICS_PORT": str(sink_port),
+        **{f"DUA_TOPIC_{role.upper()}": name for role, name in topics.items()},
+    }
+    overrides = {"state_dir": home / "state", "kafka_bootstrap": bootstrap}
+    settings = load_settings(**overrides)
+    run_id = uuid.uuid4().hex[:12]
+    queries = RunQueries(settings, run_id)
+    logs = home / "logs"
+    children = (
+        Child("processor", ["run", "processor"], env, logs),
+        Child("sink", ["run", "sink"], env, logs),
+    )
+    try:
+        _wait_ready(queries, children)
+        factory = ClientFactory(
+            bootstrap=bootstrap,
+            subject_key=SUBJECT_KEY,
+            topic_raw=topics["raw"],
+            topic_consent=topics["consent"],
+            spool_root=home / "spool",
+        )
+        options = SimulationOptions(rate, n / rate, VIOLATION_RATE, run_id=run_id)
+        progress(f"bench: pipeline, {n:,} events at {rate:,.0f}/s offered")
+        started = time.perf_counter()
+        result = Simulator(factory, options).run()
+        deadline = time.monotonic() + LAND_TIMEOUT_S
+        landed, last_report = 0, 0.0
+        while landed < result.emitted:
+            _check(children)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{landed} of {result.emitted} landed in {LAND_TIMEOUT_S} s")
+            time.sleep(0.2)
+            landed = queries.landed().events
+            if time.monotonic() - last_report > 5:
+                last_report = time.monotonic()
+                progress(f"  landed {landed:,} of {result.emitted:,}")
+        elapsed = time.perf_counter() - started
+        p50, p99 = queries.latency_ms()
+    finally:
+        for child in children:
+            child.stop()
+    return {
+        "events": result.emitted,
+        "offered_per_s": rate,
+        "send_s": round(result.elapsed_s, 3),
+        "pipeline_s": round(elapsed, 3),
+        "pipeline_per_s": round(result.emitted / elapsed),
+        "latency_p50_ms": p50,
+        "latency_p99_ms": p99,
+        "raw_topic": topics["raw"],
+    }
+
+
+def run(bootstrap: str, n: int, rate: float, progress: Progress = _stderr) -> dict[str, Any]:
+    """The pipeline, then the ceiling and the Kafka engine peer on the same events."""
+    with tempfile.TemporaryDirectory(prefix="dua-bench-e2e-") as tmp:
+        figures = pipeline(bootstrap, n, rate, Path(tmp), progress)
+    events, raw = figures["events"], figures.pop("raw_topic")
+    progress(f"bench: ceiling (decode-only consumer) on the same {events:,} events")
+    figures["ceiling_per_s"] = round(ceiling(bootstrap, raw, events))
+    json_topic = f"{raw}.json"
+    ensure_topics(bootstrap, [json_topic], partitions=PARTITIONS)
+    produce_json(bootstrap, json_topic, _raw_records(bootstrap, raw, events))
+    progress(f"bench: ClickHouse Kafka engine peer on the same {events:,} events")
+    peer = run_in_child(bootstrap, json_topic, events)
+    figures |= {key: value for key, value in peer.items() if key != "events"}
+    rate_ = figures["pipeline_per_s"]
+    figures["ratio_pipeline_to_ceiling"] = round(rate_ / figures["ceiling_per_s"], 3)
+    figures["ratio_pipeline_to_peer"] = round(rate_ / figures["peer_per_s"], 3)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--rate", type=float, default=3_000.0)
+    args = parser.parse_args()
+    with kafka() as bootstrap:
+        for n in args.events:
+            print(json.dumps(run(bootstrap, n, args.rate)))
+
+
+if __name__ == "__main__":
+    main()
