@@ -75,16 +75,21 @@ def _raw_records(bootstrap: str, topic: str, n: int) -> Iterator[dict[str, Any]]
         consumer.close()
 
 
-def _wait_ready(queries: RunQueries, children: tuple[Child, ...]) -> None:
+def _wait_ready(queries: RunQueries, record: Path, children: tuple[Child, ...]) -> None:
+    """Until the sink answers through its endpoint. Asked only once the sink has written its
+    record (as `dua demo` does): a reader opening chDB itself before the sink locks the
+    directory would keep the sink out, and this process may open only one chDB directory."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         _check(children)
-        try:
-            queries.landed()
-        except DuaError:
-            time.sleep(0.5)
-        else:
-            return
+        if record.exists():
+            try:
+                queries.landed()
+            except DuaError:
+                pass
+            else:
+                return
+        time.sleep(0.5)
     raise RuntimeError(f"the sink did not answer within {READY_TIMEOUT_S:.0f} s")
 
 
@@ -122,7 +127,7 @@ def pipeline(
         Child("sink", ["run", "sink"], env, logs),
     )
     try:
-        _wait_ready(queries, children)
+        _wait_ready(queries, settings.state_dir / "sink.json", children)
         factory = ClientFactory(
             bootstrap=bootstrap,
             subject_key=SUBJECT_KEY,
