@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Any
 
 import click
 
+from dua.lazy_group import LazyGroup
 from dua_schemas import DuaError
 
 # name -> (module, attribute, one-line help shown by `dua --help`)
@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "kafka": ("dua.commands.kafka", "kafka", "Run the local Apache Kafka broker."),
     "classify": ("dua.commands.classify", "classify", "Classify access events against the policy."),
     "policy": ("dua.commands.policy", "policy", "Check, show and compare policy files."),
-    "run": ("dua.commands.run", "run", "Run a pipeline process (sink, …) in the foreground."),
+    "run": ("dua.commands.run", "run", "Run a pipeline process: processor, sink or notifier."),
     "db": ("dua.commands.db", "db", "Apply and inspect the ClickHouse audit schema."),
     "query": ("dua.commands.query", "query", "Query the audit tables (SQL or saved questions)."),
     "subject": ("dua.commands.subject", "subject", "List every access to one person's data."),
@@ -27,28 +27,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
-    """A click group whose subcommands are imported only when invoked."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: ARG002 - click's signature
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:  # noqa: ARG002
-        entry = COMMANDS.get(cmd_name)
-        if entry is None:
-            return None
-        module, attribute, _ = entry
-        command = getattr(importlib.import_module(module), attribute)
-        assert isinstance(command, click.Command)
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+class _TopLevel(LazyGroup):
+    commands_table = COMMANDS
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_TopLevel, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """dua — audits what services do with personal data against the published policy."""
 

@@ -6,9 +6,9 @@ register one by adding an entry to `RUN_COMMANDS`.
 
 from __future__ import annotations
 
-import importlib
-
 import click
+
+from dua.lazy_group import LazyGroup
 
 # name -> (module, attribute of a click command, one-line help)
 RUN_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -30,23 +30,9 @@ RUN_COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class _LazyRunGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: ARG002 - click's signature
-        return sorted(RUN_COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:  # noqa: ARG002
-        entry = RUN_COMMANDS.get(cmd_name)
-        if entry is None:
-            return None
-        module, attribute, _ = entry
-        command = getattr(importlib.import_module(module), attribute)
-        assert isinstance(command, click.Command)
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, RUN_COMMANDS[name][2]) for name in self.list_commands(ctx)]
-        with formatter.section("Processes"):
-            formatter.write_dl(rows)
+class _LazyRunGroup(LazyGroup):
+    commands_table = RUN_COMMANDS
+    section = "Processes"
 
 
 @click.group(cls=_LazyRunGroup)
