@@ -1,0 +1,146 @@
+"""A whole pipeline (processor + sink as child processes) on fresh topics, with the faults the
+reliability scenarios inject: SIGKILL of a child, then a restart on the same state."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from dua.demo.children import Child
+from dua.demo.landing import Landed, RunQueries
+from dua.kafka import ensure_topics, free_ports
+from dua.settings import Settings, load_settings
+from dua.simulation import ClientFactory, SimulationOptions, SimulationResult, Simulator
+from dua_schemas import DuaError
+
+ROLES = ("raw", "consent", "tagged", "violations", "dlq")
+READY_TIMEOUT_S = 90.0
+LAND_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """What one scenario emitted and what the queries saw afterwards."""
+
+    emitted: int
+    landed: int
+    duplicates: int
+
+
+class Pipeline:
+    """Processor and sink on their own topics, groups and state dir; every child is killed on
+    the way out, even when the test fails."""
+
+    def __init__(self, bootstrap: str, home: Path) -> None:
+        suffix = uuid.uuid4().hex[:8]
+        self.key = "reliability-" + uuid.uuid4().hex
+        overrides: dict[str, str] = {
+            "kafka_bootstrap": bootstrap,
+            "state_dir": str(home / "state"),
+            "processor_app_id": f"rel-processor-{suffix}",
+            "sink_group": f"rel-sink-{suffix}",
+            "subject_key": self.key,
+            **{f"topic_{role}": f"rel.{role}.{suffix}" for role in ROLES},
+        }
+        self.settings: Settings = load_settings(**overrides)
+        ensure_topics(bootstrap, self.settings.topics.values(), partitions=2)
+        processor_port, sink_port = free_ports(2)
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DUA_")},
+            **{f"DUA_{name.upper()}": value for name, value in overrides.items()},
+            "DUA_PROCESSOR_METRICS_PORT": str(processor_port),
+            "DUA_SINK_METRICS_PORT": str(sink_port),
+        }
+        self.bootstrap = bootstrap
+        self.log_dir = home / "logs"
+        self.children: dict[str, Child] = {}
+
+    # -- children ---------------------------------------------------------------------------
+    def start(self, name: str) -> Child:
+        child = Child(name, ["run", name], self.env, self.log_dir)
+        self.children[name] = child
+        return child
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the whole process group of a child: no flush, no commit, no goodbye."""
+        child = self.children.pop(name)
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        child.stop()
+
+    def stop_all(self) -> None:
+        for name in list(self.children):
+            child = self.children.pop(name)
+            child.stop()
+
+    def check_alive(self) -> None:
+        for child in self.children.values():
+            if not child.alive():
+                raise AssertionError(
+                    f"the {child.name} exited early; end of its log:\n{child.log_tail(30)}"
+                )
+
+    # -- traffic and queries -----------------------------------------------------------------
+    def queries(self, run_id: str) -> RunQueries:
+        return RunQueries(self.settings, run_id)
+
+    def wait_ready(self) -> None:
+        """Until the sink has written its endpoint record and answers a query."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        probe = self.queries("ready-probe")
+        while time.monotonic() < deadline:
+            self.check_alive()
+            if (self.settings.state_dir / "sink.json").exists():
+                try:
+                    probe.landed()
+                except DuaError:
+                    pass
+                else:
+                    return
+            time.sleep(0.5)
+        raise AssertionError(f"the sink did not answer within {READY_TIMEOUT_S:.0f} s")
+
+    def client_factory(self) -> ClientFactory:
+        return ClientFactory(
+            bootstrap=self.bootstrap,
+            subject_key=self.key,
+            topic_raw=self.settings.topic_raw,
+            topic_consent=self.settings.topic_consent,
+            spool_root=self.settings.state_dir / "spool",
+        )
+
+    def simulate(self, run_id: str, rate: float, duration_s: float) -> SimulationResult:
+        options = SimulationOptions(rate, duration_s, 0.1, 7, run_id)
+        return Simulator(self.client_factory(), options).run()
+
+    def wait_landed(self, run_id: str, expected: int) -> Landed:
+        """Until `expected` distinct events of the run are queryable (or the timeout)."""
+        queries = self.queries(run_id)
+        deadline = time.monotonic() + LAND_TIMEOUT_S
+        while True:
+            self.check_alive()
+            landed = queries.landed()
+            if landed.events >= expected or time.monotonic() >= deadline:
+                return landed
+            time.sleep(1.0)
+
+
+@contextmanager
+def running_pipeline(bootstrap: str, home: Path) -> Iterator[Pipeline]:
+    """A started, ready pipeline, torn down (every child killed if need be) on exit."""
+    pipeline = Pipeline(bootstrap, home)
+    try:
+        pipeline.start("processor")
+        pipeline.start("sink")
+        pipeline.wait_ready()
+        yield pipeline
+    finally:
+        pipeline.stop_all()
