@@ -8,7 +8,7 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,10 +70,8 @@ class Pipeline:
     def kill(self, name: str) -> None:
         """SIGKILL the whole process group of a child: no flush, no commit, no goodbye."""
         child = self.children.pop(name)
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         child.stop()
 
     def stop_all(self) -> None:
