@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from .pipeline_harness import running_pipeline
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
