@@ -10,7 +10,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from dua.demo.children import Child
 from dua.demo.landing import Landed, RunQueries
@@ -18,6 +20,7 @@ from dua.kafka import ensure_topics, free_ports
 from dua.settings import Settings, load_settings
 from dua.simulation import ClientFactory, SimulationOptions, SimulationResult, Simulator
 from dua_schemas import DuaError
+from dua_sink import open_reader
 
 ROLES = ("raw", "consent", "tagged", "violations", "dlq")
 READY_TIMEOUT_S = 90.0
@@ -89,6 +92,15 @@ class Pipeline:
     # -- traffic and queries -----------------------------------------------------------------
     def queries(self, run_id: str) -> RunQueries:
         return RunQueries(self.settings, run_id)
+
+    def query(self, name: str, **parameters: Any) -> list[tuple[Any, ...]]:
+        """Rows of `sql/<name>.sql` through the sink's reader."""
+        sql = (resources.files(__package__) / "sql" / f"{name}.sql").read_text()
+        reader = open_reader(self.settings)
+        try:
+            return reader.query(sql, parameters).rows
+        finally:
+            reader.close()
 
     def wait_ready(self) -> None:
         """Until the sink has written its endpoint record and answers a query."""
