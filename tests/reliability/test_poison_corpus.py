@@ -96,10 +96,11 @@ def test_poison_goes_to_the_dlq_and_valid_strings_land_verbatim(
         after = pipeline.simulate(run_id + "-after", 100.0, 2.0)
         after_landed = pipeline.wait_landed(run_id + "-after", after.emitted)
         elapsed = time.monotonic() - started
+        reasons = sorted((r["key"].decode(), r["reason"]) for r in dlq)
         print(
             f"reliability poison: emitted {len(messages)} poison {len(poison)} "
             f"landed {landed.events} duplicates {landed.rows - landed.events} "
-            f"dlq {len(dlq)} rejected {rejected} reasons {sorted((r['key'], r['reason']) for r in dlq)} "
+            f"dlq {len(dlq)} rejected {rejected} reasons {reasons} "
             f"after {after_landed.events}/{after.emitted} in {elapsed:.1f} s"
         )
     assert {r["key"] for r in dlq} == {name.encode() for name in poison}
