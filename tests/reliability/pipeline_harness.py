@@ -42,6 +42,7 @@ class Pipeline:
 
     def __init__(self, bootstrap: str, home: Path) -> None:
         suffix = uuid.uuid4().hex[:8]
+        self.suffix = suffix  # in every topic, group and app id of this pipeline
         self.key = "reliability-" + uuid.uuid4().hex
         overrides: dict[str, str] = {
             "kafka_bootstrap": bootstrap,
