@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -36,6 +38,24 @@ class Reconciliation:
     duplicates: int
 
 
+class ScriptChild(Child):
+    """A `Child` that runs a script instead of `python -m dua`."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [sys.executable, *args],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
 class Pipeline:
     """Processor and sink on their own topics, groups and state dir; every child is killed on
     the way out, even when the test fails."""
@@ -63,11 +83,17 @@ class Pipeline:
         }
         self.bootstrap = bootstrap
         self.log_dir = home / "logs"
-        self.children: dict[str, Child] = {}
+        self.children: dict[str, Child | ScriptChild] = {}
 
     # -- children ---------------------------------------------------------------------------
     def start(self, name: str) -> Child:
         child = Child(name, ["run", name], self.env, self.log_dir)
+        self.children[name] = child
+        return child
+
+    def start_script(self, name: str, script: Path, *args: str) -> ScriptChild:
+        """A Python script of this package in place of a `dua` service (same env, same log dir)."""
+        child = ScriptChild(name, [str(script), *args], self.env, self.log_dir)
         self.children[name] = child
         return child
 
@@ -145,12 +171,19 @@ class Pipeline:
 
 
 @contextmanager
-def running_pipeline(bootstrap: str, home: Path) -> Iterator[Pipeline]:
-    """A started, ready pipeline, torn down (every child killed if need be) on exit."""
+def running_pipeline(
+    bootstrap: str, home: Path, *, sink_script: tuple[Path, ...] = ()
+) -> Iterator[Pipeline]:
+    """A started, ready pipeline, torn down (every child killed if need be) on exit;
+    `sink_script` (script, arguments...) replaces `dua run sink`."""
     pipeline = Pipeline(bootstrap, home)
     try:
         pipeline.start("processor")
-        pipeline.start("sink")
+        if sink_script:
+            script, *args = sink_script
+            pipeline.start_script("sink", script, *(str(a) for a in args))
+        else:
+            pipeline.start("sink")
         pipeline.wait_ready()
         yield pipeline
     finally:
