@@ -82,7 +82,8 @@ def main() -> None:
         os.environ["DUA_KAFKA_BOOTSTRAP"] = bootstrap
         _progress("bench: SDK emit vs raw produce")
         figures["sdk"] = sdk.run(20_000 if args.quick else 100_000, 2 if args.quick else 3)
-        figures["pipeline"] = [pipeline_e2e.run(bootstrap, n, args.rate, _progress) for n in sizes]
+        runs = [(n, args.rate) for n in sizes] + [(SATURATED_EVENTS, SATURATING_RATE)]
+        figures["pipeline"] = [pipeline_e2e.run(bootstrap, n, rate, _progress) for n, rate in runs]
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     print(render(rows(figures)))
