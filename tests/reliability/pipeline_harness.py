@@ -3,6 +3,7 @@ reliability scenarios inject: SIGKILL of a child, then a restart on the same sta
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -129,13 +130,22 @@ class Pipeline:
         finally:
             reader.close()
 
+    def _sink_record_pid(self) -> int | None:
+        try:
+            record = json.loads((self.settings.state_dir / "sink.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return int(record["pid"])
+
     def wait_ready(self) -> None:
         """Until the sink has written its endpoint record and answers a query."""
         deadline = time.monotonic() + READY_TIMEOUT_S
         probe = self.queries("ready-probe")
         while time.monotonic() < deadline:
             self.check_alive()
-            if (self.settings.state_dir / "sink.json").exists():
+            # Only the record of *this* sink: after a SIGKILL the dead one's is still there, and
+            # `open_reader` would then open the chDB directory in this process.
+            if self._sink_record_pid() == self.children["sink"].pid:
                 try:
                     probe.landed()
                 except DuaError:
