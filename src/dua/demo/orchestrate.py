@@ -23,6 +23,7 @@ from dua.kafka import bootstrap_servers, client_config, ensure_topics, free_port
 from dua.settings import Settings
 from dua.simulation import ClientFactory, SimulationOptions, SimulationResult, Simulator
 from dua_schemas import DuaError
+from dua_sink import read_record
 
 Echo = Callable[[str], None]
 MS_PER_HOUR = 3_600_000
@@ -123,10 +124,12 @@ class Demo:
 
     def _wait_for_sink(self, sink: Child) -> None:
         deadline = time.monotonic() + self.options.ready_timeout_s
-        record = self.settings.state_dir / "sink.json"
         while time.monotonic() < deadline:
             self._check(sink)
-            if record.exists():
+            record = read_record(self.settings.state_dir)
+            # Only *this* sink's record counts: one left by a sink that was killed would send
+            # the query to open the chDB directory from this process instead.
+            if record is not None and record.pid == sink.pid:
                 try:
                     self.queries.landed()
                 except DuaError:
