@@ -17,11 +17,16 @@ SUBJECTS = 5_000  # distinct users the services touch
 
 @dataclass(frozen=True, slots=True)
 class PlannedAccess:
-    """An access to emit: the scenario, the raw subject id, and the rules it should raise."""
+    """An access to emit: the scenario, the raw subject id, and the rules it should raise.
+
+    `after_consent` marks an access planned right after a consent change of its subject: it
+    must reach the pipeline after that change, so the simulator holds it back a while.
+    """
 
     scenario: Scenario
     subject: str
     breaks: frozenset[str]
+    after_consent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +86,7 @@ _REID_LOOKUP = Scenario(
 def _opt_out_then_ads(subject: str) -> Iterator[PlannedAccess | PlannedConsent]:
     # The ad access carries no opt-out flag itself: only the consent stream can tell.
     yield PlannedConsent(subject, targeting_opt_out=True)
-    yield PlannedAccess(_ADS, subject, frozenset({"targeting_opted_out"}))
+    yield PlannedAccess(_ADS, subject, frozenset({"targeting_opted_out"}), after_consent=True)
 
 
 def _reidentification(subject: str) -> Iterator[PlannedAccess]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from itertools import islice
+from itertools import islice, pairwise
 
 import pytest
 
@@ -96,6 +96,24 @@ def test_stateful_sequences_use_subjects_of_their_own() -> None:
     ]
     assert reid
     assert all(a.subject.startswith("reidentified-") for a in reid)
+
+
+def test_only_the_ad_after_an_opt_out_is_marked_to_follow_its_consent() -> None:
+    """Each opt-out is followed at once by its subject's ad, the only access marked to follow
+    a consent change, so the simulator knows which accesses to hold back."""
+    items = list(islice(plan(4, 1.0, consent_rate=0.2), 5_000))
+    following = [
+        (before, item)
+        for before, item in pairwise(items)
+        if isinstance(item, PlannedAccess) and item.after_consent
+    ]
+    assert following
+    assert len(following) == sum(1 for i in items[:-1] if isinstance(i, PlannedConsent))
+    for consent, ad in following:
+        assert isinstance(consent, PlannedConsent)
+        assert consent.targeting_opt_out
+        assert ad.subject == consent.subject
+        assert ad.breaks == {"targeting_opted_out"}
 
 
 def test_reidentification_sequence_fires_in_the_engine() -> None:
