@@ -14,8 +14,14 @@ mix of bench/classify.py: seed services and purposes, about a fifth violating):
   are not counted; everything after is: fetch, decode, validate, classify, state changelog,
   encode, produce and confirm, acknowledge).
 
+* work bound: the processor's own per-event work with no Kafka at all: `BatchProcessor`
+  (decode, validate, classify, state, encode the tagged event and violations) over the same
+  payloads in memory, in batches of 2,000, on one core. No processor can exceed this rate
+  on one core, whatever its consumer does.
+
 The ratio processor/ceiling says what classification and the at-least-once output path cost
-on top of the cheapest possible pass over the same messages.
+on top of the cheapest possible pass over the same messages; processor/work bound says how
+much of the remaining time goes to Kafka (fetch, produce, confirm, acknowledge).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +47,15 @@ from confluent_kafka.admin import AdminClient
 from dua.kafka import LocalBroker, cache_root, ensure_topics, resolve_jars
 from dua.settings import load_settings
 from dua_schemas import DATA_ACCESS_EVENT, WireCodec
-from dua_stream.processor import RecordCodec
+from dua_stream import Engine, load_policy
+from dua_stream.processor import BatchProcessor, ProcessorTopics, RecordCodec, TableState
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.classify import generate
 
 PARTITIONS = 4
 TIMEOUT_S = 600.0
+WORK_BATCH = 2_000
 
 
 @contextmanager
@@ -65,14 +75,56 @@ def kafka() -> Iterator[str]:
             broker.stop()
 
 
-def _produce(bootstrap: str, topic: str, n: int) -> None:
+def _messages(n: int) -> list[tuple[bytes, bytes]]:
+    """(key, value) of the benchmark's `n` raw events, as the SDK frames them."""
     codec = WireCodec()
+    return [
+        (
+            (event["subject_id"] or event["event_id"]).encode(),
+            codec.encode(DATA_ACCESS_EVENT, dict(event)),
+        )
+        for event in generate(n)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _InMemory:
+    """A consumed message without a consumer (what `BatchProcessor` reads of one)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+def work_bound(messages: list[tuple[bytes, bytes]]) -> float:
+    """Events/s of the processor's per-event work alone: `BatchProcessor` on in-memory input."""
+    topics = ProcessorTopics("raw", "consent", "tagged", "violations", "dlq")
+    changelogs = {"consent": "consent-changelog", "reidentification": "reid-changelog"}
+    engine = Engine(load_policy())
+    batch = BatchProcessor(
+        RecordCodec(WireCodec()), topics, TableState({}, {}), lambda: engine, changelogs
+    )
+    inputs = [
+        _InMemory("raw", i % PARTITIONS, i, key, value) for i, (key, value) in enumerate(messages)
+    ]
+    started = time.perf_counter()
+    outputs = 0
+    for start in range(0, len(inputs), WORK_BATCH):
+        now = datetime.now(UTC)
+        outputs += len(batch.process((), inputs[start : start + WORK_BATCH], now).outputs)
+    elapsed = time.perf_counter() - started
+    if outputs < len(inputs):
+        raise RuntimeError(f"the in-memory processor made {outputs} outputs of {len(inputs)}")
+    return len(inputs) / elapsed
+
+
+def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 20, "compression.type": "lz4"}
     )
-    for event in generate(n):
-        payload = codec.encode(DATA_ACCESS_EVENT, dict(event))
-        key = (event["subject_id"] or event["event_id"]).encode()
+    for key, payload in messages:
         while True:
             try:
                 producer.produce(topic, payload, key)
@@ -194,18 +246,24 @@ def run(n: int = 200_000, workers: int = 1) -> dict[str, Any]:
     topics = {
         role: f"bench.{role}.{suffix}" for role in ("raw", "consent", "tagged", "violations", "dlq")
     }
+    messages = _messages(n)
     with kafka() as bootstrap, tempfile.TemporaryDirectory(prefix="dua-bench-proc-") as tmp:
         ensure_topics(bootstrap, topics.values(), partitions=PARTITIONS)
-        _produce(bootstrap, topics["raw"], n)
+        _produce(bootstrap, topics["raw"], messages)
         ceiling_rate = ceiling(bootstrap, topics["raw"], n)
         processor_rate = processor(bootstrap, topics, n, Path(tmp), workers)
+    # After the broker is gone, so the in-memory loop has the core to itself.
+    bound_rate = work_bound(messages)
     return {
         "events": n,
         "partitions": PARTITIONS,
         "processor_workers": workers,
         "ceiling_decode_only_per_s": round(ceiling_rate),
+        "work_bound_per_s": round(bound_rate),
         "processor_per_s": round(processor_rate),
         "ratio_processor_to_ceiling": round(processor_rate / ceiling_rate, 3),
+        "ratio_work_bound_to_ceiling": round(bound_rate / ceiling_rate, 3),
+        "ratio_processor_to_work_bound": round(processor_rate / bound_rate, 3),
     }
 
 

@@ -7,6 +7,8 @@ In the same run, against the same broker, with the same producer settings (idemp
 acks=all, lz4, linger) and fresh topics:
 
 * raw: `Producer.produce` of pre-encoded (key, value) pairs, the very bytes the SDK sends;
+* raw tracked: the same with a delivery report per message (a callback that only counts):
+  the least a producer that must know what was delivered (to spool the rest) pays;
 * sdk: `AuditClient.emit` over a realistic mix (6 call-site shapes, 5,000 subjects);
 * sdk prepared: `PreparedAccess.emit` (a call site prepared once, as `@audited` does);
 * sdk traced: `emit` with a trace id and a record count on every event.
@@ -147,6 +149,12 @@ def run(n: int = 100_000, repeat: int = 3, *, one_core: bool = True) -> dict[str
         settings = producer_settings(client.config)
         settings.pop("logger")
         producer = Producer(settings)
+        reports = [0]
+
+        def count_report(_err: Any, _msg: Any) -> None:
+            reports[0] += 1
+
+        tracked_producer = Producer({**settings, "on_delivery": count_report})
         prepared = [
             client.prepare(elements, purpose, **fields) for elements, purpose, fields in SHAPES
         ]
@@ -159,6 +167,15 @@ def run(n: int = 100_000, repeat: int = 3, *, one_core: bool = True) -> dict[str
                         break
                     except BufferError:
                         producer.poll(0.001)
+
+        def raw_tracked() -> None:
+            for key, value in messages:
+                while True:
+                    try:
+                        tracked_producer.produce(raw_topic, value, key)
+                        break
+                    except BufferError:
+                        tracked_producer.poll(0.001)
 
         def sdk() -> None:
             for shape, subject in calls:
@@ -185,11 +202,19 @@ def run(n: int = 100_000, repeat: int = 3, *, one_core: bool = True) -> dict[str
             if producer.flush(120) != 0:
                 raise RuntimeError("raw producer did not deliver everything within 120 s")
 
+        def raw_tracked_flush() -> None:
+            if tracked_producer.flush(120) != 0:
+                raise RuntimeError("raw producer did not deliver everything within 120 s")
+
         def sdk_flush() -> None:
             if client.flush(120) != 0:
                 raise RuntimeError("SDK client did not deliver everything within 120 s")
 
-        variants = {"raw": (raw, raw_flush), "sdk": (sdk, sdk_flush)}
+        variants = {
+            "raw": (raw, raw_flush),
+            "raw_tracked": (raw_tracked, raw_tracked_flush),
+            "sdk": (sdk, sdk_flush),
+        }
         variants |= {
             "sdk_prepared": (sdk_prepared, sdk_flush),
             "sdk_traced": (sdk_traced, sdk_flush),
@@ -205,6 +230,8 @@ def run(n: int = 100_000, repeat: int = 3, *, one_core: bool = True) -> dict[str
                     best[name] = figures
         stats = client.stats()
         client.close()
+    if reports[0] != n * (repeat + 1):
+        raise RuntimeError(f"raw tracked saw {reports[0]} delivery reports, not {n * (repeat + 1)}")
     if stats.spooled or stats.dropped:
         raise RuntimeError(f"the SDK spooled or dropped events during the benchmark: {stats}")
     return _figures(n, best, one_core)
@@ -218,6 +245,12 @@ def _figures(n: int, best: dict[str, dict[str, float]], one_core: bool) -> dict[
         out[f"{name}_cpu_us_per_event"] = round(figures["cpu_us"], 2)
         out[f"{name}_events_per_s"] = round(1e6 / figures["total_us"])
     out["sdk_to_raw_ratio"] = round(best["sdk"]["total_us"] / best["raw"]["total_us"], 2)
+    out["raw_tracked_to_raw_ratio"] = round(
+        best["raw_tracked"]["total_us"] / best["raw"]["total_us"], 2
+    )
+    out["sdk_to_raw_tracked_ratio"] = round(
+        best["sdk"]["total_us"] / best["raw_tracked"]["total_us"], 2
+    )
     out["sdk_prepared_to_raw_ratio"] = round(
         best["sdk_prepared"]["total_us"] / best["raw"]["total_us"], 2
     )
@@ -236,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     figures = run(args.events, args.repeat, one_core=not args.all_cores)
     print(f"events: {figures['events']}  (pinned to one core: {figures['one_core']})")
     print(f"{'':28} {'call µs/ev':>10} {'total µs/ev':>11} {'CPU µs/ev':>10} {'events/s':>10}")
-    for name in ("raw", "sdk", "sdk_prepared", "sdk_traced"):
+    for name in ("raw", "raw_tracked", "sdk", "sdk_prepared", "sdk_traced"):
         print(
             f"{name:28} {figures[f'{name}_call_us_per_event']:>10.2f} "
             f"{figures[f'{name}_us_per_event']:>11.2f} "
@@ -248,6 +281,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{'met' if figures['meets_ratio_target'] else 'NOT met'}); "
         f"sdk events/s target >= {TARGET_PER_S:,}: "
         f"{'met' if figures['meets_throughput_target'] else 'NOT met'}"
+    )
+    print(
+        f"raw tracked / raw: {figures['raw_tracked_to_raw_ratio']:.2f}x; "
+        f"sdk / raw tracked: {figures['sdk_to_raw_tracked_ratio']:.2f}x"
     )
     print(json.dumps(figures))
 
