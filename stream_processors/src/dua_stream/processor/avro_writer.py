@@ -198,3 +198,16 @@ def compile_writer(schema: dict[str, Any]) -> Callable[[dict[str, Any]], bytes] 
         return b"".join(out)
 
     return encode
+
+
+def compile_fields(schema: dict[str, Any]) -> dict[str, Write] | None:
+    """One writer per field of the record `schema` (by field name), or None if unsupported.
+
+    Fields are compiled in order, so a named type defined in one field can be used by a
+    later one, as in the schema itself.
+    """
+    named: dict[str, Write] = {}
+    try:
+        return {f["name"]: _compile(f["type"], named) for f in schema["fields"]}
+    except Unsupported:
+        return None

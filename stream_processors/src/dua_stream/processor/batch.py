@@ -135,7 +135,9 @@ class BatchProcessor:
         self._state.at(message.partition, (occurred - _EPOCH) // _MS)
         try:
             verdict = engine.classify(event, self._state)
-            outputs = verdict_outputs(verdict, message.key, self._codec, self._topics, now)
+            outputs = verdict_outputs(
+                verdict, message.key, self._codec, self._topics, now, source=message.value
+            )
         except Exception as exc:  # an engine bug on one event must not stop the stream
             log.exception("classifying %s/%s failed", message.topic, message.offset)
             self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)

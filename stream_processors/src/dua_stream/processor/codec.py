@@ -5,21 +5,33 @@ its `schemaless_reader`/`schemaless_writer` calls parses the schema again (about
 record on this machine). Here each released schema is parsed once more *with* the hint and
 used for the one case that dominates traffic: Avro single-object framing written with the
 newest schema version; outputs are written by writers compiled from the schemas
-(`avro_writer.py`), byte for byte what fastavro writes. Every other case (Confluent framing,
-an older writer, anything odd) goes through `WireCodec` unchanged, so both paths accept and
-reject exactly the same bytes.
+(`avro_writer.py`), byte for byte what fastavro writes, and a tagged event whose input came
+in that common framing is spliced from the input's own bytes (`splice.py`). Every other case
+(Confluent framing, an older writer, anything odd) goes through `WireCodec` unchanged, so
+both paths accept and reject exactly the same bytes.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Final, cast
 
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
-from dua_schemas import RECORD_NAMES, Decoded, InvalidEvent, UndecodablePayload, WireCodec
+from dua_schemas import (
+    DATA_ACCESS_EVENT,
+    RECORD_NAMES,
+    TAGGED_ACCESS_EVENT,
+    Decoded,
+    InvalidEvent,
+    UndecodablePayload,
+    WireCodec,
+)
+from dua_stream.policy import Verdict
 from dua_stream.processor.avro_writer import compile_writer
+from dua_stream.processor.splice import TaggedSplicer
 
 SINGLE_OBJECT_MAGIC: Final = b"\xc3\x01"
 _HEADER: Final = 10
@@ -28,7 +40,7 @@ _HEADER: Final = 10
 class RecordCodec:
     """Decodes inputs and encodes outputs like `codec`, parsing each schema only once."""
 
-    __slots__ = ("_readers", "_writers", "codec")
+    __slots__ = ("_access_header", "_readers", "_splicer", "_writers", "codec")
 
     def __init__(self, codec: WireCodec) -> None:
         self.codec = codec
@@ -46,6 +58,17 @@ class RecordCodec:
                     hinted,
                     compile_writer(latest.schema),
                 )
+        access = codec.catalog.latest(DATA_ACCESS_EVENT)
+        self._access_header = SINGLE_OBJECT_MAGIC + access.fingerprint
+        self._splicer = (
+            TaggedSplicer.build(
+                access.schema,
+                codec.catalog.latest(TAGGED_ACCESS_EVENT).schema,
+                self._writers[TAGGED_ACCESS_EVENT][0],
+            )
+            if TAGGED_ACCESS_EVENT in self._writers
+            else None
+        )
 
     def decode(self, payload: bytes, expected: str) -> Decoded:
         """Like `WireCodec.decode(payload, expected)`: a `Decoded`, or `UndecodablePayload`."""
@@ -70,6 +93,28 @@ class RecordCodec:
                 "trailing_bytes", f"{len(payload) - buf.tell()} bytes after the {name} body"
             )
         return Decoded(name, version, cast(dict[str, Any], record))
+
+    @property
+    def splicer(self) -> TaggedSplicer | None:
+        """The tagged-event splicer in use, if the schemas allow one (None with a registry)."""
+        return self._splicer
+
+    def encode_tagged(
+        self, verdict: Verdict, processed_at: datetime, source: bytes | None
+    ) -> bytes:
+        """`encode(TAGGED_ACCESS_EVENT, verdict.tagged(processed_at))`, the same bytes.
+
+        `source` is the payload `verdict.event` was decoded from. When it is in single-object
+        framing with the newest DataAccessEvent schema, the fields the two records share are
+        copied from it instead of encoded again.
+        """
+        splicer = self._splicer
+        if splicer is not None and source is not None and source[:_HEADER] == self._access_header:
+            try:
+                return splicer.encode(source, _HEADER, verdict, processed_at)
+            except (IndexError, KeyError, TypeError, ValueError):
+                pass  # the full encoding below says precisely what is wrong
+        return self.encode(TAGGED_ACCESS_EVENT, verdict.tagged(processed_at))
 
     def encode(self, name: str, record: dict[str, Any]) -> bytes:
         """Like `WireCodec.encode(name, record)`."""

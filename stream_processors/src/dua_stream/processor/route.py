@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final, NamedTuple
 
-from dua_schemas import REJECTED_EVENT, TAGGED_ACCESS_EVENT, VIOLATION
+from dua_schemas import REJECTED_EVENT, VIOLATION
 from dua_stream.policy import Verdict
 from dua_stream.processor.codec import RecordCodec
 from dua_stream.processor.config import ProcessorTopics
@@ -38,16 +38,17 @@ def verdict_outputs(
     codec: RecordCodec,
     topics: ProcessorTopics,
     processed_at: datetime,
+    *,
+    source: bytes | None = None,
 ) -> list[Output]:
-    """The TaggedAccessEvent, then one Violation per finding, keyed like the input."""
+    """The TaggedAccessEvent, then one Violation per finding, keyed like the input.
+
+    `source`: the input payload the verdict's event was decoded from, if at hand (the tagged
+    event's shared fields are then copied from it).
+    """
     headers: Headers = [(POLICY_VERSION_HEADER, verdict.policy_version.encode())]
     outputs = [
-        Output(
-            topics.tagged,
-            key,
-            codec.encode(TAGGED_ACCESS_EVENT, verdict.tagged(processed_at)),
-            headers,
-        )
+        Output(topics.tagged, key, codec.encode_tagged(verdict, processed_at, source), headers)
     ]
     if verdict.violations:
         outputs.extend(
