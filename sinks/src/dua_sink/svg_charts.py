@@ -5,6 +5,7 @@ Each function returns an `<svg>` element to inline in HTML (no xmlns needed ther
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 from html import escape
@@ -67,7 +68,9 @@ def stacked_columns(days: Sequence[date], series: Mapping[str, Sequence[int]], t
     parts.append(f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" {FONT}>{peak}</text>')
     parts.append(f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" {FONT}>0</text>')
     gap = 2.0 if column_w >= 6 else 0.0
-    every = max(round(60 / column_w), 1)  # a date label about every 60 px
+    # A date label ("11-29" needs ~34 px) on every column that has room for one, else on
+    # every n-th; the last day is always labelled, so the newest column is never unnamed.
+    every = max(math.ceil(36 / column_w), 1)
     for i, day in enumerate(days):
         x = left + i * column_w
         y: float = top + plot_h
@@ -82,7 +85,7 @@ def stacked_columns(days: Sequence[date], series: Mapping[str, Sequence[int]], t
                 f'height="{h:.1f}" fill="{SEVERITY_COLOURS.get(name, BAR_COLOUR)}">'
                 f"<title>{day.isoformat()} {escape(name)}: {values[i]}</title></rect>"
             )
-        if i % every == 0:
+        if i % every == 0 or i == len(days) - 1:
             parts.append(
                 f'<text x="{x + column_w / 2:.0f}" y="{top + plot_h + 16}" text-anchor="middle" '
                 f"{FONT}>{day.strftime('%m-%d')}</text>"

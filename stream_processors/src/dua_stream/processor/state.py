@@ -37,14 +37,19 @@ class StateChange:
     partition: int
 
 
+# One encoder each: `json.dumps` with any non-default option builds a new encoder per call.
+_KEY_ENCODER: Final = json.JSONEncoder()
+_VALUE_ENCODER: Final = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_key(key: str) -> bytes:
     """Table keys as Faust's `json` key serializer writes them."""
-    return json.dumps(key).encode()
+    return _KEY_ENCODER.encode(key).encode()
 
 
 def encode_value(value: dict[str, Any]) -> bytes:
     """Table values as Faust's `json` value serializer writes them."""
-    return json.dumps(value, separators=(",", ":")).encode()
+    return _VALUE_ENCODER.encode(value).encode()
 
 
 class TableState:
