@@ -10,32 +10,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dua_schemas import InvalidEvent, validate_event
+from dua_schemas import InvalidEvent, event_from_json, validate_event
 from dua_schemas.validation import _plainly_valid, check_event_fully
 
 
 def _valid() -> dict[str, Any]:
-    return {
-        "event_id": "11111111-2222-4333-8444-555555555555",
-        "occurred_at": datetime(2026, 11, 1, tzinfo=UTC),
-        "service": "rikunabi",
-        "actor": {"kind": "SERVICE", "id": "verify-api"},
-        "subject_id": "p" * 64,
-        "elements": ["user.name", "user.contact.phone"],
-        "purpose": "service.identity_verification",
-        "operation": "READ",
-        "processing": "RAW",
-        "destination": {"kind": "INTERNAL", "name": None},
-        "origin_service": None,
-        "consent": {
-            "targeting_opt_out": False,
-            "publication_consent": False,
-            "payroll_other_use_consent": False,
-        },
-        "record_count": 1,
-        "trace_id": None,
-        "attributes": {},
-    }
+    """A valid event in record form, every field present (the JSON form's defaults)."""
+    return dict(
+        event_from_json(
+            {
+                "event_id": "11111111-2222-4333-8444-555555555555",
+                "occurred_at": "2026-11-01T00:00:00Z",
+                "service": "rikunabi",
+                "actor": {"kind": "SERVICE", "id": "verify-api"},
+                "subject_id": "p" * 64,
+                "elements": ["user.name", "user.contact.phone"],
+                "purpose": "service.identity_verification",
+            }
+        )
+    )
 
 
 # Where a value can sit in an event: (path of keys).

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dua_schemas import DATA_ACCESS_EVENT, TAGGED_ACCESS_EVENT, WireCodec
-from dua_stream import Engine, MemoryState
+from dua_stream import Engine, MemoryState, Verdict
 from dua_stream.processor import RecordCodec
 from dua_stream.processor.splice import TaggedSplicer
 
@@ -72,10 +72,14 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
     )
 
 
+def _verdict(codec: RecordCodec, engine: Engine, payload: bytes) -> Verdict:
+    record = codec.decode(payload, DATA_ACCESS_EVENT).record
+    return engine.classify(record, MemoryState())  # type: ignore[arg-type]
+
+
 def _both(codec: RecordCodec, engine: Engine, payload: bytes) -> tuple[bytes, bytes]:
     """(spliced, full): the splicer itself, so a splicing error is not hidden by fallback."""
-    record = codec.decode(payload, DATA_ACCESS_EVENT).record
-    verdict = engine.classify(record, MemoryState())  # type: ignore[arg-type]
+    verdict = _verdict(codec, engine, payload)
     full = codec.encode(TAGGED_ACCESS_EVENT, verdict.tagged(NOW))
     assert codec.splicer is not None
     assert codec.encode_tagged(verdict, NOW, payload) == codec.splicer.encode(
@@ -153,8 +157,7 @@ def test_inputs_in_other_framings_are_encoded_in_full(
 ) -> None:
     """No source, or a source not in the newest single-object framing: the full encoder."""
     payload = wire.encode(DATA_ACCESS_EVENT, access_event())
-    record = codec.decode(payload, DATA_ACCESS_EVENT).record
-    verdict = engine.classify(record, MemoryState())  # type: ignore[arg-type]
+    verdict = _verdict(codec, engine, payload)
     full = codec.encode(TAGGED_ACCESS_EVENT, verdict.tagged(NOW))
     assert codec.encode_tagged(verdict, NOW, None) == full
     # Same body behind another fingerprint: must not be trusted to have the same layout.
@@ -175,8 +178,7 @@ def test_one_batch_time_is_encoded_once_and_a_new_time_is_not_missed(
 ) -> None:
     """The processing time is remembered between events; a new batch's time replaces it."""
     payload = wire.encode(DATA_ACCESS_EVENT, access_event())
-    record = codec.decode(payload, DATA_ACCESS_EVENT).record
-    verdict = engine.classify(record, MemoryState())  # type: ignore[arg-type]
+    verdict = _verdict(codec, engine, payload)
     for moment in (NOW, NOW, datetime(2030, 1, 1, tzinfo=UTC), NOW):
         spliced = codec.encode_tagged(verdict, moment, payload)
         assert wire.decode(spliced).record["processed_at"] == moment
