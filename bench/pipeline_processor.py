@@ -52,6 +52,7 @@ from dua_stream.processor import BatchProcessor, ProcessorTopics, RecordCodec, T
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.classify import generate
+from bench.sdk import produce_all
 
 PARTITIONS = 4
 TIMEOUT_S = 600.0
@@ -124,13 +125,7 @@ def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) ->
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 20, "compression.type": "lz4"}
     )
-    for key, payload in messages:
-        while True:
-            try:
-                producer.produce(topic, payload, key)
-                break
-            except BufferError:
-                producer.poll(0.05)
+    produce_all(producer, topic, messages)
     if producer.flush(120) != 0:
         raise RuntimeError("could not produce the benchmark's events")
 

@@ -160,22 +160,10 @@ def run(n: int = 100_000, repeat: int = 3, *, one_core: bool = True) -> dict[str
         ]
 
         def raw() -> None:
-            for key, value in messages:
-                while True:
-                    try:
-                        producer.produce(raw_topic, value, key)
-                        break
-                    except BufferError:
-                        producer.poll(0.001)
+            produce_all(producer, raw_topic, messages)
 
         def raw_tracked() -> None:
-            for key, value in messages:
-                while True:
-                    try:
-                        tracked_producer.produce(raw_topic, value, key)
-                        break
-                    except BufferError:
-                        tracked_producer.poll(0.001)
+            produce_all(tracked_producer, raw_topic, messages)
 
         def sdk() -> None:
             for shape, subject in calls:
@@ -235,6 +223,17 @@ def run(n: int = 100_000, repeat: int = 3, *, one_core: bool = True) -> dict[str
     if stats.spooled or stats.dropped:
         raise RuntimeError(f"the SDK spooled or dropped events during the benchmark: {stats}")
     return _figures(n, best, one_core)
+
+
+def produce_all(producer: Producer, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None:
+    """`produce` every (key, value), waiting for room when the local queue is full."""
+    for key, value in messages:
+        while True:
+            try:
+                producer.produce(topic, value, key)
+                break
+            except BufferError:
+                producer.poll(0.001)
 
 
 def _figures(n: int, best: dict[str, dict[str, float]], one_core: bool) -> dict[str, Any]:
