@@ -4,11 +4,13 @@
 its `schemaless_reader`/`schemaless_writer` calls parses the schema again (about 60 µs per
 record on this machine). Here each released schema is parsed once more *with* the hint and
 used for the one case that dominates traffic: Avro single-object framing written with the
-newest schema version; outputs are written by writers compiled from the schemas
-(`avro_writer.py`), byte for byte what fastavro writes, and a tagged event whose input came
-in that common framing is spliced from the input's own bytes (`splice.py`). Every other case
-(Confluent framing, an older writer, anything odd) goes through `WireCodec` unchanged, so
-both paths accept and reject exactly the same bytes.
+newest schema version. That case is read first by a reader compiled from the schema
+(`avro_reader.py`), which returns exactly fastavro's record or fails, and on any failure by
+fastavro with the hinted schema, whose error is the one reported. Outputs are written by
+writers compiled from the schemas (`avro_writer.py`), byte for byte what fastavro writes, and
+a tagged event whose input came in that common framing is spliced from the input's own bytes
+(`splice.py`). Every other case (Confluent framing, an older writer, anything odd) goes
+through `WireCodec` unchanged, so both paths accept and reject exactly the same bytes.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dua_schemas import (
     WireCodec,
 )
 from dua_stream.policy import Verdict
+from dua_stream.processor.avro_reader import compile_reader
 from dua_stream.processor.avro_writer import compile_writer
 from dua_stream.processor.splice import TaggedSplicer
 
@@ -44,14 +47,23 @@ class RecordCodec:
 
     def __init__(self, codec: WireCodec) -> None:
         self.codec = codec
-        # fingerprint -> (record name, version, hinted schema) for the newest versions
-        self._readers: dict[bytes, tuple[str, int, Any]] = {}
+        # fingerprint -> (record name, version, hinted schema, compiled reader or None) for the
+        # newest versions; a compiled reader returns the record and the position after it
+        self._readers: dict[
+            bytes,
+            tuple[str, int, Any, Callable[[bytes, int], tuple[dict[str, Any], int]] | None],
+        ] = {}
         # record name -> (header bytes, hinted schema, compiled writer), only without a registry
         self._writers: dict[str, tuple[bytes, Any, Callable[[dict[str, Any]], bytes] | None]] = {}
         for name in RECORD_NAMES:
             latest = codec.catalog.latest(name)
             hinted = parse_schema(latest.schema)
-            self._readers[latest.fingerprint] = (name, latest.version, hinted)
+            self._readers[latest.fingerprint] = (
+                name,
+                latest.version,
+                hinted,
+                compile_reader(latest.schema),
+            )
             if codec.registry is None:
                 self._writers[name] = (
                     SINGLE_OBJECT_MAGIC + latest.fingerprint,
@@ -79,7 +91,18 @@ class RecordCodec:
         )
         if fast is None or fast[0] != expected:
             return self.codec.decode(payload, expected=expected)
-        name, version, schema = fast
+        name, version, schema, compiled = fast
+        if compiled is not None:
+            try:
+                compiled_record, end = compiled(payload, _HEADER)
+            except Exception:  # noqa: S110 - on any failure, fastavro below has the last word
+                pass
+            else:
+                if end != len(payload):
+                    raise UndecodablePayload(
+                        "trailing_bytes", f"{len(payload) - end} bytes after the {name} body"
+                    )
+                return Decoded(name, version, compiled_record)
         buf = io.BytesIO(payload)
         buf.seek(_HEADER)
         try:
