@@ -10,6 +10,10 @@ Confluent framing (when a schema registry is configured)::
 
 Readers accept both, whatever they write: producers may be configured differently from the
 pipeline during a migration. Anything else is an `UndecodablePayload`, never a crash.
+
+A body written with the newest version of its schema (the common case: no resolution) is
+read by a reader compiled from that schema (`avro_reader.py`), which returns exactly what
+fastavro would or fails; on any failure fastavro reads it, and its verdict is the one given.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, Protocol
 
 from fastavro import schemaless_reader, schemaless_writer
 
+from dua_schemas.avro_reader import Read, compile_reader
 from dua_schemas.catalog import SchemaCatalog, SchemaVersion, default_catalog, schema_version
 from dua_schemas.errors import InvalidEvent, UndecodablePayload, UnknownSchema
 
@@ -57,7 +62,24 @@ def _write_body(version: SchemaVersion, record: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def _read_body(payload: bytes, start: int, writer: SchemaVersion, reader: SchemaVersion) -> Any:
+def _read_body(
+    payload: bytes,
+    start: int,
+    writer: SchemaVersion,
+    reader: SchemaVersion,
+    compiled: Read | None = None,
+) -> Any:
+    if compiled is not None:
+        try:
+            record, end = compiled(payload, start)
+        except Exception:  # noqa: S110 - on any failure, fastavro below has the last word
+            pass
+        else:
+            if end != len(payload):
+                raise UndecodablePayload(
+                    "trailing_bytes", f"{len(payload) - end} bytes after the {writer.name} body"
+                )
+            return record
     buf = io.BytesIO(payload)
     buf.seek(start)
     try:
@@ -84,12 +106,19 @@ class WireCodec:
     """
 
     def __init__(
-        self, catalog: SchemaCatalog | None = None, registry: SchemaRegistry | None = None
+        self,
+        catalog: SchemaCatalog | None = None,
+        registry: SchemaRegistry | None = None,
+        *,
+        compiled_readers: bool = True,
     ) -> None:
+        """`compiled_readers=False` reads everything with fastavro (a reference for tests)."""
         self.catalog = catalog or default_catalog()
         self.registry = registry
         self._registry_ids: dict[str, int] = {}
         self._registry_schemas: dict[int, SchemaVersion] = {}
+        self._compile = compiled_readers
+        self._compiled: dict[bytes, Read | None] = {}  # fingerprint -> compiled reader
 
     # -- writing -------------------------------------------------------------------------
     def encode(self, name: str, record: dict[str, Any]) -> bytes:
@@ -141,7 +170,19 @@ class WireCodec:
                 "unexpected_record", f"expected a {expected}, got a {writer.name}"
             )
         reader = self.catalog.latest(writer.name)
-        return Decoded(writer.name, writer.version, _read_body(payload, start, writer, reader))
+        compiled = self._compiled_reader(writer) if writer is reader else None
+        return Decoded(
+            writer.name, writer.version, _read_body(payload, start, writer, reader, compiled)
+        )
+
+    def _compiled_reader(self, version: SchemaVersion) -> Read | None:
+        if not self._compile:
+            return None
+        try:
+            return self._compiled[version.fingerprint]
+        except KeyError:
+            compiled = self._compiled[version.fingerprint] = compile_reader(version.schema)
+            return compiled
 
     def _writer_for_id(self, schema_id: int) -> SchemaVersion:
         known = self._registry_schemas.get(schema_id)

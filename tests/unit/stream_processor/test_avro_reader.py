@@ -23,10 +23,10 @@ from dua_schemas import (
     UndecodablePayload,
     WireCodec,
 )
+from dua_schemas.avro_reader import compile_reader
 from dua_stream import Engine, MemoryState
 from dua_stream.processor import RecordCodec, Rejection, SourcePosition, rejected_record
 from dua_stream.processor import codec as codec_module
-from dua_stream.processor.avro_reader import compile_reader
 from dua_stream.processor.avro_writer import zigzag
 
 from .conftest import T0, access_event, ad_event, opt_out
@@ -518,19 +518,23 @@ def _payloads(wire: WireCodec) -> list[bytes]:
     return payloads
 
 
-def test_record_codec_decodes_and_rejects_like_the_wire_codec(
-    codec: RecordCodec, wire: WireCodec
-) -> None:
-    """Valid, cut, trailing and corrupt payloads: the same record, or the same reason and words."""
+def test_codecs_decode_and_reject_like_fastavro_alone(codec: RecordCodec, wire: WireCodec) -> None:
+    """Valid, cut, trailing and corrupt payloads: the processor's and the shared codec give
+    the same record as fastavro alone, or the same rejection reason and words."""
     payloads = _payloads(wire)
+    reference = WireCodec(compiled_readers=False)  # fastavro alone, as before compiled readers
     outcomes = {"decoded": 0, "rejected": 0}
     for payload in payloads:
-        got = _decode_outcome(lambda p: codec.decode(p, DATA_ACCESS_EVENT), payload)
-        want = _decode_outcome(lambda p: wire.decode(p, expected=DATA_ACCESS_EVENT), payload)
-        assert got == want, payload
-        if got[0] == "decoded":
-            _assert_same(got[1].record, want[1].record)
-        outcomes[got[0]] += 1
+        want = _decode_outcome(lambda p: reference.decode(p, expected=DATA_ACCESS_EVENT), payload)
+        for decode in (
+            lambda p: codec.decode(p, DATA_ACCESS_EVENT),
+            lambda p: wire.decode(p, expected=DATA_ACCESS_EVENT),
+        ):
+            got = _decode_outcome(decode, payload)
+            assert got == want, payload
+            if got[0] == "decoded":
+                _assert_same(got[1].record, want[1].record)
+        outcomes[want[0]] += 1
     assert outcomes["decoded"] > 3  # some corrupt payloads are still valid events
     assert outcomes["rejected"] > len(payloads) // 2
 
@@ -559,3 +563,29 @@ def test_what_only_fastavro_accepts_is_still_accepted(codec: RecordCodec, wire: 
     decoded = codec.decode(odd, DATA_ACCESS_EVENT)
     assert decoded == wire.decode(odd, expected=DATA_ACCESS_EVENT)
     assert decoded.record["subject_id"] == "abc"
+
+
+def test_the_shared_codec_reads_every_record_type_like_fastavro_alone(
+    wire: WireCodec, engine: Engine
+) -> None:
+    """`WireCodec.decode` (the sink's, the CLI's) with compiled readers, every contract record,
+    whole, cut and with single bytes changed: same record or same rejection as fastavro."""
+    reference = WireCodec(compiled_readers=False)
+    decoded = 0
+    for name, records in _contract_records(wire, engine).items():
+        for record in records:
+            good = wire.encode(name, record)
+            payloads = [good, good + b"\x00", *(good[:size] for size in range(len(good)))]
+            payloads += [
+                good[:at] + bytes([value]) + good[at + 1 :]
+                for at in range(10, len(good), 2)
+                for value in (0x00, 0x03, 0x80, 0xFF)
+            ]
+            for payload in payloads:
+                got = _decode_outcome(lambda p, n=name: wire.decode(p, expected=n), payload)
+                want = _decode_outcome(lambda p, n=name: reference.decode(p, expected=n), payload)
+                assert got == want, (name, payload)
+                if got[0] == "decoded":
+                    _assert_same(got[1].record, want[1].record)
+                    decoded += 1
+    assert decoded > 100  # many single-byte changes still make valid records

@@ -5,7 +5,7 @@ its `schemaless_reader`/`schemaless_writer` calls parses the schema again (about
 record on this machine). Here each released schema is parsed once more *with* the hint and
 used for the one case that dominates traffic: Avro single-object framing written with the
 newest schema version. That case is read first by a reader compiled from the schema
-(`avro_reader.py`), which returns exactly fastavro's record or fails, and on any failure by
+(`dua_schemas.avro_reader`), which returns exactly fastavro's record or fails, and on any failure by
 fastavro with the hinted schema, whose error is the one reported. Outputs are written by
 writers compiled from the schemas (`avro_writer.py`), byte for byte what fastavro writes, and
 a tagged event whose input came in that common framing is spliced from the input's own bytes
@@ -31,8 +31,8 @@ from dua_schemas import (
     UndecodablePayload,
     WireCodec,
 )
+from dua_schemas.avro_reader import compile_reader
 from dua_stream.policy import Verdict
-from dua_stream.processor.avro_reader import compile_reader
 from dua_stream.processor.avro_writer import compile_writer
 from dua_stream.processor.splice import TaggedSplicer
 

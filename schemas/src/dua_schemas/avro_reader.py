@@ -1,8 +1,9 @@
-"""Avro binary readers compiled once per schema: the processor's input records, fast.
+"""Avro binary readers compiled once per schema: every record read from Kafka, fast.
 
 fastavro's `schemaless_reader` looks up each value's type in the schema again for every
-record, ~18 µs for one DataAccessEvent here: the largest cost of the processor.
-`compile_reader` turns a schema into nested closures (as `avro_writer.py` does for writing)
+record, ~18 µs for one DataAccessEvent here: the largest cost of the processor, and of the
+sink for TaggedAccessEvents. `compile_reader` turns a schema into nested closures (as the
+processor's `avro_writer.py` does for writing)
 that read straight from the payload's bytes, with one-byte fast paths for the lengths, enum
 indexes and union branches that nearly every value has.
 
