@@ -60,5 +60,11 @@ def test_demo_lands_everything_and_leaves_no_process(kafka_bootstrap: str, tmp_p
     assert "stateless rules found: 13 of 13 [OK]" in done.stdout
     emitted = int(done.stdout.split("emitted", 1)[1].split()[0].replace(",", ""))
     assert emitted == 900
+    # Every rule, stateful ones included: each planted finding is found, and nothing more
+    # (consent changes lead their ads, so the consent stream's findings are exact too).
+    table = done.stdout.split("Violations by rule and severity", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split() for line in table.splitlines()[3:] if line.strip()]
+    assert len(rows) >= 13
+    assert {row[0]: row[2] for row in rows} == {row[0]: row[3] for row in rows}
     assert (state / "demo-report.html").is_file()
     assert _processes_using(str(state)) == []
