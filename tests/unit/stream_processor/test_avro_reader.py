@@ -23,10 +23,10 @@ from dua_schemas import (
     UndecodablePayload,
     WireCodec,
 )
+from dua_schemas import wire as wire_module
 from dua_schemas.avro_reader import compile_reader
 from dua_stream import Engine, MemoryState
 from dua_stream.processor import RecordCodec, Rejection, SourcePosition, rejected_record
-from dua_stream.processor import codec as codec_module
 from dua_stream.processor.avro_writer import zigzag
 
 from .conftest import T0, access_event, ad_event, opt_out
@@ -547,7 +547,7 @@ def test_record_codec_reads_valid_events_without_fastavro(
     def refuse(*_: Any) -> Any:
         raise AssertionError("fastavro was called")
 
-    monkeypatch.setattr(codec_module, "schemaless_reader", refuse)
+    monkeypatch.setattr(wire_module, "schemaless_reader", refuse)
     for event in ACCESS_SAMPLES:
         payload = wire.encode(DATA_ACCESS_EVENT, event)
         assert codec.decode(payload, DATA_ACCESS_EVENT) == wire.decode(payload)
