@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from dua.kafka import free_ports
 from dua.settings import Settings
 from dua_schemas import WireCodec
+from dua_schemas.testing import access_record
 
 DUA = str(Path(sys.executable).with_name("dua"))
 CODEC = WireCodec()
@@ -29,30 +30,8 @@ DEADLINE_S = 60.0
 
 
 def access_event(**fields: Any) -> dict[str, Any]:
-    """A DataAccessEvent record; compliant unless `fields` say otherwise."""
-    event: dict[str, Any] = {
-        "event_id": str(uuid.uuid4()),
-        "occurred_at": T0,
-        "service": "zexy-enmusubi",
-        "actor": {"kind": "SERVICE", "id": "messaging-api"},
-        "subject_id": uuid.uuid4().hex * 2,
-        "elements": ["user.account.id", "user.content.message"],
-        "purpose": "service.user_messaging",
-        "operation": "READ",
-        "processing": "RAW",
-        "destination": {"kind": "INTERNAL", "name": None},
-        "origin_service": None,
-        "consent": {
-            "targeting_opt_out": False,
-            "publication_consent": False,
-            "payroll_other_use_consent": False,
-        },
-        "record_count": 1,
-        "trace_id": None,
-        "attributes": {},
-    }
-    event.update(fields)
-    return event
+    """A DataAccessEvent record at T0; compliant unless `fields` say otherwise."""
+    return access_record(**{"occurred_at": T0, **fields})
 
 
 def ad_event(subject: str, **fields: Any) -> dict[str, Any]:

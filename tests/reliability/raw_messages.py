@@ -5,41 +5,19 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
 from dua_schemas import WireCodec
+from dua_schemas.testing import access_record
 
 CODEC = WireCodec()
 
 
 def access_event(**fields: Any) -> dict[str, Any]:
     """A compliant DataAccessEvent record, with `fields` replaced."""
-    event: dict[str, Any] = {
-        "event_id": str(uuid.uuid4()),
-        "occurred_at": datetime.now(UTC),
-        "service": "zexy-enmusubi",
-        "actor": {"kind": "SERVICE", "id": "messaging-api"},
-        "subject_id": uuid.uuid4().hex * 2,
-        "elements": ["user.account.id", "user.content.message"],
-        "purpose": "service.user_messaging",
-        "operation": "READ",
-        "processing": "RAW",
-        "destination": {"kind": "INTERNAL", "name": None},
-        "origin_service": None,
-        "consent": {
-            "targeting_opt_out": False,
-            "publication_consent": False,
-            "payroll_other_use_consent": False,
-        },
-        "record_count": 1,
-        "trace_id": None,
-        "attributes": {},
-    }
-    event.update(fields)
-    return event
+    return access_record(**fields)
 
 
 def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, bytes]]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 
 from dua_schemas import WireCodec
+from dua_schemas.testing import access_record
 from dua_stream import Engine, load_policy
 from dua_stream.processor import ProcessorTopics, RecordCodec
 
@@ -30,30 +30,8 @@ class Message:
 
 
 def access_event(**fields: Any) -> dict[str, Any]:
-    """A compliant DataAccessEvent record unless `fields` say otherwise."""
-    event: dict[str, Any] = {
-        "event_id": str(uuid.uuid4()),
-        "occurred_at": T0,
-        "service": "zexy-enmusubi",
-        "actor": {"kind": "SERVICE", "id": "messaging-api"},
-        "subject_id": "s" * 64,
-        "elements": ["user.account.id", "user.content.message"],
-        "purpose": "service.user_messaging",
-        "operation": "READ",
-        "processing": "RAW",
-        "destination": {"kind": "INTERNAL", "name": None},
-        "origin_service": None,
-        "consent": {
-            "targeting_opt_out": False,
-            "publication_consent": False,
-            "payroll_other_use_consent": False,
-        },
-        "record_count": 1,
-        "trace_id": None,
-        "attributes": {},
-    }
-    event.update(fields)
-    return event
+    """A compliant DataAccessEvent record at T0 (subject "s" * 64) unless `fields` say otherwise."""
+    return access_record(**{"occurred_at": T0, "subject_id": "s" * 64, **fields})
 
 
 def ad_event(subject: str) -> dict[str, Any]:
