@@ -51,7 +51,8 @@ class Malformed(ValueError):
 # read from such a slice never gets out.
 
 
-def _long_read(b: bytes, pos: int) -> tuple[int, int]:
+def read_long(b: bytes, pos: int) -> tuple[int, int]:
+    """An Avro int/long at `b[pos]`: (value, position after it); `Malformed` past 64 bits."""
     first = b[pos]
     if first < 0x80:
         return _SMALL[first], pos + 1
@@ -89,7 +90,7 @@ def _string_read(b: bytes, pos: int) -> tuple[str, int]:
                 raise Malformed("negative length")
             end = pos + 2 + (size >> 1)
             return b[pos + 2 : end].decode(), end
-    size, pos = _long_read(b, pos)
+    size, pos = read_long(b, pos)
     if size < 0:
         raise Malformed("negative length")
     end = pos + size
@@ -97,7 +98,7 @@ def _string_read(b: bytes, pos: int) -> tuple[str, int]:
 
 
 def _bytes_read(b: bytes, pos: int) -> tuple[bytes, int]:
-    size, pos = _long_read(b, pos)
+    size, pos = read_long(b, pos)
     if size < 0:
         raise Malformed("negative length")
     end = pos + size
@@ -120,7 +121,7 @@ def _timestamp_millis_reader() -> Read:
     seconds: dict[int, datetime] = {}
 
     def read(b: bytes, pos: int) -> tuple[datetime, int]:
-        ms, pos = _long_read(b, pos)
+        ms, pos = read_long(b, pos)
         second, millis = divmod(ms, 1000)
         base = seconds.get(second)
         if base is None:
@@ -143,7 +144,7 @@ def _enum_reader(symbols: tuple[str, ...]) -> Read:
         symbol = by_byte[b[pos]]
         if symbol is not None:
             return symbol, pos + 1
-        index, pos = _long_read(b, pos)
+        index, pos = read_long(b, pos)
         if not 0 <= index < len(symbols):
             raise Malformed(f"enum index {index}")
         return symbols[index], pos
@@ -182,10 +183,10 @@ def _block_count(b: bytes, pos: int) -> tuple[int, int]:
     count = b[pos]
     if not count & 0x81:  # one byte, even: 0 to 63 items
         return count >> 1, pos + 1
-    count, pos = _long_read(b, pos)
+    count, pos = read_long(b, pos)
     if count < 0:
         count = -count
-        _, pos = _long_read(b, pos)  # the block's size in bytes: fastavro reads, then ignores it
+        _, pos = read_long(b, pos)  # the block's size in bytes: fastavro reads, then ignores it
     # more items than bytes left: only zero-width items could fit, and fastavro would build a
     # list that large; not here
     if count > len(b) - pos:
@@ -238,8 +239,8 @@ def _record_reader(fields: list[tuple[str, Read]]) -> Read:
 
 _PRIMITIVES: Final[dict[str, Read]] = {
     "string": _string_read,
-    "int": _long_read,  # fastavro reads an int as a long: no 32-bit range check
-    "long": _long_read,
+    "int": read_long,  # fastavro reads an int as a long: no 32-bit range check
+    "long": read_long,
     "boolean": _boolean_read,
     "bytes": _bytes_read,
     "null": _null_read,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from dua_schemas.avro_reader import read_long
 from dua_stream.policy import TaggedElement, Verdict
 from dua_stream.processor.avro_writer import Write, compile_fields
 
@@ -38,20 +39,6 @@ class SpliceUnsupported(Exception):
     """The schemas hold a type the splicer cannot skip or a field it cannot write."""
 
 
-def _long(body: bytes, pos: int) -> tuple[int, int]:
-    """An Avro int/long at `pos`: (value, position after it)."""
-    byte = body[pos]
-    pos += 1
-    n = byte & 0x7F
-    shift = 7
-    while byte & 0x80:
-        byte = body[pos]
-        pos += 1
-        n |= (byte & 0x7F) << shift
-        shift += 7
-    return (n >> 1) ^ -(n & 1), pos
-
-
 def _skip_long(body: bytes, pos: int) -> int:
     while body[pos] & 0x80:
         pos += 1
@@ -62,7 +49,7 @@ def _skip_sized(body: bytes, pos: int) -> int:
     first = body[pos]
     if first < 0x80 and not first & 1:  # a length below 64: one byte (most strings here)
         return pos + 1 + (first >> 1)
-    size, pos = _long(body, pos)
+    size, pos = read_long(body, pos)
     if size < 0:
         raise ValueError("negative length")
     return pos + size
@@ -81,7 +68,7 @@ def _union_skipper(branches: list[Skip]) -> Skip:
         index = body[pos]
         if index < 0x80 and not index & 1:  # branch index below 64: one byte
             return branches[index >> 1](body, pos + 1)
-        index, pos = _long(body, pos)
+        index, pos = read_long(body, pos)
         if index < 0:
             raise ValueError("negative union branch")
         return branches[index](body, pos)
@@ -103,11 +90,11 @@ def _blocks_skipper(item: Skip) -> Skip:
 
     def skip(body: bytes, pos: int) -> int:
         while True:
-            count, pos = _long(body, pos)
+            count, pos = read_long(body, pos)
             if count == 0:
                 return pos
             if count < 0:
-                size, pos = _long(body, pos)
+                size, pos = read_long(body, pos)
                 pos += size
                 continue
             for _ in range(count):
