@@ -118,7 +118,8 @@ class WireCodec:
         self._registry_ids: dict[str, int] = {}
         self._registry_schemas: dict[int, SchemaVersion] = {}
         self._compile = compiled_readers
-        self._compiled: dict[bytes, Read | None] = {}  # fingerprint -> compiled reader
+        # writer fingerprint -> (reader version, compiled reader when no resolution is needed)
+        self._readers: dict[bytes, tuple[SchemaVersion, Read | None]] = {}
 
     # -- writing -------------------------------------------------------------------------
     def encode(self, name: str, record: dict[str, Any]) -> bytes:
@@ -169,20 +170,20 @@ class WireCodec:
             raise UndecodablePayload(
                 "unexpected_record", f"expected a {expected}, got a {writer.name}"
             )
-        reader = self.catalog.latest(writer.name)
-        compiled = self._compiled_reader(writer) if writer is reader else None
+        try:
+            reader, compiled = self._readers[writer.fingerprint]
+        except KeyError:
+            reader, compiled = self._readers[writer.fingerprint] = self._reader_for(writer)
         return Decoded(
             writer.name, writer.version, _read_body(payload, start, writer, reader, compiled)
         )
 
-    def _compiled_reader(self, version: SchemaVersion) -> Read | None:
-        if not self._compile:
-            return None
-        try:
-            return self._compiled[version.fingerprint]
-        except KeyError:
-            compiled = self._compiled[version.fingerprint] = compile_reader(version.schema)
-            return compiled
+    def _reader_for(self, writer: SchemaVersion) -> tuple[SchemaVersion, Read | None]:
+        """The version to read `writer`'s bodies as, and the compiled reader when they match."""
+        reader = self.catalog.latest(writer.name)
+        if writer is not reader or not self._compile:
+            return reader, None  # schema resolution (or the reference setting): fastavro
+        return reader, compile_reader(writer.schema)
 
     def _writer_for_id(self, schema_id: int) -> SchemaVersion:
         known = self._registry_schemas.get(schema_id)
