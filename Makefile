@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 CONSTRAINTS := requirements/constraints.txt
 COMPONENTS := -e ./schemas -e ./producers -e ./stream_processors -e ./sinks
 STAMP := $(VENV)/.installed
+NATIVE_STAMP := $(VENV)/.native
+NATIVE_SOURCES := schemas/native/Cargo.toml schemas/native/pyproject.toml $(wildcard schemas/native/src/*.rs)
 
 # Debian packages the tests use: promtool/Prometheus and Alertmanager for the alerting tests,
 # Chromium to render the HTML report headless. Installed when missing and we are root (CI, dev boxes).
@@ -13,7 +15,7 @@ SYSTEM_COMMANDS := promtool prometheus-alertmanager chromium
 
 .PHONY: setup system-deps test lint typecheck unit integration demo bench clean
 
-setup: system-deps $(STAMP)
+setup: system-deps $(STAMP) $(NATIVE_STAMP)
 
 system-deps:
 	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
@@ -32,6 +34,17 @@ $(STAMP): pyproject.toml schemas/pyproject.toml producers/pyproject.toml \
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) $(COMPONENTS) -e '.[dev]'
 	@touch $(STAMP)
 	@echo "setup: $(BIN)/dua is ready"
+
+# The native Avro readers (schemas/native, Rust): optional, ~5x faster decoding. Without
+# cargo the pure-Python readers are used; they give the same results.
+$(NATIVE_STAMP): $(STAMP) $(NATIVE_SOURCES)
+	@if command -v cargo >/dev/null 2>&1; then \
+	  echo "setup: building the native Avro readers (schemas/native, cargo; first time ~1 min)"; \
+	  $(BIN)/python -m pip install --quiet --force-reinstall --no-deps ./schemas/native || exit 1; \
+	else \
+	  echo "setup: cargo not found: decoding uses the pure-Python readers (same results, slower)"; \
+	fi
+	@touch $(NATIVE_STAMP)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -111,13 +111,16 @@ class WireCodec:
         registry: SchemaRegistry | None = None,
         *,
         compiled_readers: bool = True,
+        native_readers: bool = True,
     ) -> None:
-        """`compiled_readers=False` reads everything with fastavro (a reference for tests)."""
+        """`compiled_readers=False` reads everything with fastavro (a reference for tests);
+        `native_readers=False` compiles readers to Python even when the native build is there."""
         self.catalog = catalog or default_catalog()
         self.registry = registry
         self._registry_ids: dict[str, int] = {}
         self._registry_schemas: dict[int, SchemaVersion] = {}
         self._compile = compiled_readers
+        self._native = native_readers
         # writer fingerprint -> (reader version, compiled reader when no resolution is needed)
         self._readers: dict[bytes, tuple[SchemaVersion, Read | None]] = {}
 
@@ -183,7 +186,7 @@ class WireCodec:
         reader = self.catalog.latest(writer.name)
         if writer is not reader or not self._compile:
             return reader, None  # schema resolution (or the reference setting): fastavro
-        return reader, compile_reader(writer.schema)
+        return reader, compile_reader(writer.schema, native=self._native)
 
     def _writer_for_id(self, schema_id: int) -> SchemaVersion:
         known = self._registry_schemas.get(schema_id)

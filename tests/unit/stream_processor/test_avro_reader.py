@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from dua_schemas import (
     WireCodec,
 )
 from dua_schemas import wire as wire_module
-from dua_schemas.avro_reader import compile_reader
+from dua_schemas.avro_reader import NATIVE, compile_reader
 from dua_stream import Engine, MemoryState
 from dua_stream.processor import RecordCodec, Rejection, SourcePosition, rejected_record
 from dua_stream.processor.avro_writer import zigzag
@@ -90,8 +91,23 @@ def _fastavro_read(schema: dict[str, Any], body: bytes, pos: int) -> tuple[Any, 
     return record, buf.tell()
 
 
+# which reader `_compiled` builds: the native one (schemas/native) or the Python closures
+BACKEND = {"native": True}
+
+
+@pytest.fixture(scope="module", params=["native", "python"], autouse=True)
+def reader_backend(request: pytest.FixtureRequest) -> str:
+    """Every test of this module runs against both compiled readers."""
+    if request.param == "native" and NATIVE is None:
+        if os.environ.get("CI"):  # `make setup` builds it: CI must not skip these quietly
+            pytest.fail("dua_schemas_native is not installed; `make setup` builds it")
+        pytest.skip("dua_schemas_native is not installed (`make setup` builds it with cargo)")
+    BACKEND["native"] = request.param == "native"
+    return str(request.param)
+
+
 def _compiled(schema: dict[str, Any]) -> Reader:
-    read = compile_reader(schema)
+    read = compile_reader(schema, native=BACKEND["native"])
     assert read is not None
     return read
 
@@ -571,6 +587,7 @@ def test_the_shared_codec_reads_every_record_type_like_fastavro_alone(
     """`WireCodec.decode` (the sink's, the CLI's) with compiled readers, every contract record,
     whole, cut and with single bytes changed: same record or same rejection as fastavro."""
     reference = WireCodec(compiled_readers=False)
+    wire = WireCodec(native_readers=BACKEND["native"])
     decoded = 0
     for name, records in _contract_records(wire, engine).items():
         for record in records:

@@ -7,11 +7,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastavro import parse_schema, schemaless_writer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dua_schemas import DATA_ACCESS_EVENT, TAGGED_ACCESS_EVENT, WireCodec
+from dua_schemas.avro_reader import NATIVE
 from dua_stream import Engine, MemoryState, Verdict
 from dua_stream.processor import RecordCodec
 from dua_stream.processor.splice import TaggedSplicer
@@ -39,6 +41,18 @@ PURPOSES = [
     "nonsense.purpose",
 ]
 TEXT = st.text(min_size=1, max_size=70).filter(lambda t: bool(t.strip()))
+
+
+@pytest.fixture(scope="module", params=["native", "python"])
+def codec(request: pytest.FixtureRequest, wire: WireCodec) -> RecordCodec:
+    """Every splicing test runs with field bounds from the native reader and from Python."""
+    native = request.param == "native"
+    if native and NATIVE is None:
+        pytest.skip("dua_schemas_native is not installed (`make setup` builds it with cargo)")
+    codec = RecordCodec(wire, native=native)
+    assert codec.splicer is not None
+    assert (codec.splicer._bounds is not None) == native
+    return codec
 
 
 @st.composite

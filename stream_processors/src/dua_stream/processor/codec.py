@@ -38,7 +38,8 @@ class RecordCodec:
 
     __slots__ = ("_access_header", "_splicer", "_writers", "codec")
 
-    def __init__(self, codec: WireCodec) -> None:
+    def __init__(self, codec: WireCodec, *, native: bool = True) -> None:
+        """`native`: let the splicer use the native reader when it is installed."""
         self.codec = codec
         # record name -> (header bytes, parsed schema, compiled writer), only without a registry
         self._writers: dict[str, tuple[bytes, Any, Callable[[dict[str, Any]], bytes] | None]] = {}
@@ -57,6 +58,7 @@ class RecordCodec:
                 access.schema,
                 codec.catalog.latest(TAGGED_ACCESS_EVENT).schema,
                 self._writers[TAGGED_ACCESS_EVENT][0],
+                native=native,
             )
             if TAGGED_ACCESS_EVENT in self._writers
             else None

@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from dua_schemas.avro_reader import read_long
+from dua_schemas.avro_reader import NATIVE, compile_program, read_long
 from dua_stream.policy import TaggedElement, Verdict
 from dua_stream.processor.avro_writer import Write, compile_fields
 
 Skip = Callable[[bytes, int], int]  # (body, position) -> position after the value
+# (body, position, n) -> [position, end of field 0, …, end of field n-1]: the native reader's
+Bounds = Callable[[bytes, int, int], list[int]]
 Step = tuple[int, int, int]  # (first input field, end input field, -1) or (-1, -1, writer index)
 
 _CACHE_LIMIT: Final = 10_000  # distinct element lists remembered with their encoding
@@ -254,7 +256,15 @@ class _ViolationsWriter:
 class TaggedSplicer:
     """Writes TaggedAccessEvent bodies from DataAccessEvent bodies and verdicts."""
 
-    __slots__ = ("_getters", "_header", "_last_input_field", "_skips", "_steps", "_writers")
+    __slots__ = (
+        "_bounds",
+        "_getters",
+        "_header",
+        "_last_input_field",
+        "_skips",
+        "_steps",
+        "_writers",
+    )
 
     def __init__(
         self,
@@ -263,8 +273,11 @@ class TaggedSplicer:
         steps: list[Step],
         writers: list[Callable[[Any, list[bytes]], None]],
         getters: list[Callable[[Verdict, datetime], Any]],
+        *,
+        bounds: Bounds | None = None,
     ) -> None:
         self._header = header
+        self._bounds = bounds
         self._skips = tuple(skips)
         self._steps = tuple(steps)
         self._writers = tuple(writers)
@@ -273,17 +286,31 @@ class TaggedSplicer:
 
     @classmethod
     def build(
-        cls, access_schema: Mapping[str, Any], tagged_schema: Mapping[str, Any], header: bytes
+        cls,
+        access_schema: Mapping[str, Any],
+        tagged_schema: Mapping[str, Any],
+        header: bytes,
+        *,
+        native: bool = True,
     ) -> TaggedSplicer | None:
-        """The splicer for these two schemas, or None when they do not allow splicing."""
+        """The splicer for these two schemas, or None when they do not allow splicing.
+
+        `native`: find the field boundaries with the native reader when it is installed
+        (~0.3 µs instead of ~4 µs an event).
+        """
         try:
-            return cls._build(access_schema, tagged_schema, header)
+            return cls._build(access_schema, tagged_schema, header, native=native)
         except SpliceUnsupported:
             return None
 
     @classmethod
     def _build(
-        cls, access_schema: Mapping[str, Any], tagged_schema: Mapping[str, Any], header: bytes
+        cls,
+        access_schema: Mapping[str, Any],
+        tagged_schema: Mapping[str, Any],
+        header: bytes,
+        *,
+        native: bool,
     ) -> TaggedSplicer:
         access = _field_types(access_schema)
         position = {name: (i, text) for i, (name, text) in enumerate(access)}
@@ -324,18 +351,25 @@ class TaggedSplicer:
         )
         named: dict[str, Skip] = {}
         skips = [_skipper(f["type"], named) for f in access_schema["fields"]]
-        return cls(header, skips[:needed], steps, writers, getters)
+        bounds: Bounds | None = None
+        program = compile_program(dict(access_schema)) if native and NATIVE else None
+        if program is not None:
+            bounds = NATIVE.Reader(program).bounds
+        return cls(header, skips[:needed], steps, writers, getters, bounds=bounds)
 
     def encode(self, body: bytes, start: int, verdict: Verdict, processed_at: datetime) -> bytes:
         """The framed TaggedAccessEvent of `verdict`, whose event was decoded from
         `body[start:]` (the whole rest of `body`, written with the access schema)."""
-        bounds = [start]
-        pos = start
-        for skip in self._skips:
-            pos = skip(body, pos)
-            bounds.append(pos)
-        if pos > len(body):
-            raise ValueError("the input body ends early")
+        if self._bounds is not None:  # checks the lengths itself: raises past the end
+            bounds = self._bounds(body, start, len(self._skips))
+        else:
+            bounds = [start]
+            pos = start
+            for skip in self._skips:
+                pos = skip(body, pos)
+                bounds.append(pos)
+            if pos > len(body):
+                raise ValueError("the input body ends early")
         last = self._last_input_field
         end = len(body)
         parts = [self._header]
