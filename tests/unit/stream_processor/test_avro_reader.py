@@ -486,6 +486,12 @@ def test_more_items_than_bytes_are_left_to_fastavro() -> None:
     assert _fastavro_read(schema, body, 0) == ({"x": [None] * 1000}, len(body))
     with pytest.raises(ValueError, match="items"):
         _compiled(schema)(body, 0)
+    # at the edge: 70 items, 69 bytes left (the array's end, then a bytes field)
+    schema["fields"].append({"name": "y", "type": "bytes"})
+    edge = zigzag(70) + b"\x00" + zigzag(66) + b"y" * 66
+    assert _fastavro_read(schema, edge, 0) == ({"x": [None] * 70, "y": b"y" * 66}, len(edge))
+    with pytest.raises(ValueError, match="items"):
+        _compiled(schema)(edge, 0)
 
 
 @pytest.mark.parametrize(

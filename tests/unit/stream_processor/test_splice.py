@@ -196,3 +196,22 @@ def test_one_batch_time_is_encoded_once_and_a_new_time_is_not_missed(
     for moment in (NOW, NOW, datetime(2030, 1, 1, tzinfo=UTC), NOW):
         spliced = codec.encode_tagged(verdict, moment, payload)
         assert wire.decode(spliced).record["processed_at"] == moment
+
+
+def test_input_only_fastavro_reads_is_encoded_in_full(
+    codec: RecordCodec, wire: WireCodec, engine: Engine
+) -> None:
+    """Union branch -1 (fastavro: the last branch) decodes, but is not split into fields
+    by the splicer: the tagged event is encoded in full, and so still correct."""
+    payload = wire.encode(DATA_ACCESS_EVENT, access_event(subject_id="abc"))
+    marker = b"\x02\x06abc"  # subject_id: branch 1 (string), length 3, "abc"
+    assert payload.count(marker) == 1
+    odd = payload.replace(marker, b"\x01\x06abc")
+    verdict = _verdict(codec, engine, odd)
+    assert verdict.event["subject_id"] == "abc"
+    assert codec.splicer is not None
+    with pytest.raises(ValueError):  # noqa: PT011 - the splicer's own refusal, any wording
+        codec.splicer.encode(odd, 10, verdict, NOW)
+    assert codec.encode_tagged(verdict, NOW, odd) == codec.encode(
+        TAGGED_ACCESS_EVENT, verdict.tagged(NOW)
+    )
