@@ -60,6 +60,11 @@ class Tuning:
     expiry_every_s: float = 30.0
     # The bounded prefix of a rejected payload kept in the DLQ record.
     dlq_prefix_bytes: int = 1024
+    # Allocations between young-generation garbage collections (CPython's default is 700).
+    # A batch holds thousands of short-lived records, so at 700 the collector runs several
+    # times per batch and promotes records that are about to die; objects alive after
+    # start-up are frozen out of collection altogether. None keeps CPython's settings.
+    gc_young_threshold: int | None = 50_000
 
 
 @dataclass(frozen=True, slots=True)
