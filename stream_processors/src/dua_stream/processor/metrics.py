@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Final, Literal
+import threading
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Final, Literal, cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 MetricName = Literal[
     "dua_processor_events_total",
@@ -36,8 +41,64 @@ _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 _BATCH_BUCKETS: Final = (1, 10, 100, 500, 1000, 2000, 5000, 10000)
 
 
+# the `le` label text prometheus_client gives a bound (untyped there)
+_le_label = cast(Callable[[float], str], floatToGoString)
+
+
 def _counter_name(name: MetricName) -> str:
     return name.removesuffix("_total")
+
+
+class BatchHistogram(Collector):
+    """A histogram filled a batch of values at a time: the same series as prometheus_client's
+    `Histogram` (`_bucket` with the same `le` labels, `_count`, `_sum`), one lock per batch.
+
+    `Histogram.observe` takes a lock and walks the buckets in Python for every value, which
+    was ~4 % of a worker's time at one observation per event.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        buckets: Sequence[float],
+        registry: CollectorRegistry,
+    ) -> None:
+        self._name = name
+        self._documentation = documentation
+        self._bounds = tuple(float(b) for b in buckets)
+        self._labels = [_le_label(b) for b in self._bounds]
+        self._counts = [0] * (len(self._bounds) + 1)  # the last one: above every bound
+        self._sum = 0.0
+        self._lock = threading.Lock()
+        registry.register(self)
+
+    def observe_many(self, values: Iterable[float]) -> None:
+        """Count each value in the first bucket whose bound it does not exceed."""
+        bounds = self._bounds
+        counts = [0] * len(self._counts)
+        total = 0.0
+        for value in values:
+            counts[bisect_left(bounds, value)] += 1
+            total += value
+        with self._lock:
+            self._counts = [a + b for a, b in zip(self._counts, counts, strict=True)]
+            self._sum += total
+
+    def describe(self) -> Iterator[HistogramMetricFamily]:
+        yield HistogramMetricFamily(self._name, self._documentation)
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        with self._lock:
+            counts, total = list(self._counts), self._sum
+        cumulative = 0
+        buckets: list[tuple[str, float]] = []
+        for label, count in zip([*self._labels, "+Inf"], counts, strict=True):
+            cumulative += count
+            buckets.append((label, cumulative))
+        yield HistogramMetricFamily(
+            self._name, self._documentation, buckets=buckets, sum_value=total
+        )
 
 
 class ProcessorMetrics:
@@ -69,11 +130,11 @@ class ProcessorMetrics:
             "Consent changes applied to the consent table.",
             registry=r,
         )
-        self.latency = Histogram(
+        self.latency = BatchHistogram(
             LATENCY,
             "From an event's occurred_at to its tagged output confirmed by Kafka.",
-            buckets=_LATENCY_BUCKETS,
-            registry=r,
+            _LATENCY_BUCKETS,
+            r,
         )
         self.lag = Gauge(
             LAG,
@@ -120,9 +181,8 @@ class ProcessorMetrics:
         self.batch_size.observe(size)
 
     def observe_latencies(self, seconds: Iterable[float]) -> None:
-        observe = self.latency.observe
-        for value in seconds:
-            observe(max(value, 0.0))
+        """One confirmed batch's latencies (a clock step back counts as 0)."""
+        self.latency.observe_many(max(value, 0.0) for value in seconds)
 
     def set_policy(self, version: str) -> None:
         """Mark `version` as the one in force (and the previous one as not)."""

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import MutableMapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from dua_stream.policy.state import REIDENTIFICATION_PREFIX
 
@@ -27,9 +26,12 @@ REIDENTIFICATION_TABLE: Final = "reidentification"
 Store = MutableMapping[Any, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class StateChange:
-    """One changelog record to produce: table, key, value (None deletes), partition."""
+class StateChange(NamedTuple):
+    """One changelog record to produce: table, key, value (None deletes), partition.
+
+    A NamedTuple, not a frozen dataclass: one is made per changed key per batch, and a frozen
+    dataclass's `__init__` sets each field through `object.__setattr__`.
+    """
 
     table: str
     key: bytes
