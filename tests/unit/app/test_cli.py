@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from dua.cli import COMMANDS, cli
+from dua_schemas.avro_reader import NATIVE
 
 
 def test_top_level_help_lists_every_command() -> None:
@@ -30,3 +31,6 @@ def test_version_names_every_component() -> None:
     assert result.exit_code == 0
     for dist in ("data-usage-audit", "dua-schemas", "dua-producer", "dua-stream", "dua-sink"):
         assert f"{dist} 0.1.0" in result.output
+    native = "dua-schemas-native 0.1.0 (native Avro readers)"
+    assert (native in result.output) == (NATIVE is not None), result.output
+    assert ("dua-schemas-native not installed" in result.output) == (NATIVE is None)

@@ -12,6 +12,7 @@ from typing import Any
 import faust
 
 from dua_schemas import codec_for
+from dua_schemas.avro_reader import NATIVE
 from dua_stream.processor.app import ProcessorApp, build_app
 from dua_stream.processor.batch import BatchProcessor
 from dua_stream.processor.codec import RecordCodec
@@ -54,6 +55,10 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
     )
     metrics.set_policy(reloader.engine.policy_version)
     log.info("policy %s in force", reloader.engine.policy_version)
+    log.info(
+        "Avro readers: %s",
+        "native" if NATIVE is not None else "Python (dua-schemas-native not installed, ~5x slower)",
+    )
     app, tables = build_app(config)
     changelogs = {name: table.changelog_topic.get_topic_name() for name, table in tables.items()}
     state = TableState(tables["consent"].data, tables["reidentification"].data)
