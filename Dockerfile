@@ -1,6 +1,19 @@
 # The `dua` application with every component: one image for the processor, the sink, the
 # notifier and the one-off commands (`dua db migrate`, `dua query`, ...). docker-compose.yml
 # picks the process with the command, e.g. `run processor`.
+
+# The native Avro readers (schemas/native, Rust + PyO3: decoding ~5x faster) as a wheel for
+# CPython 3.11. Debian bookworm's python3 is 3.11; the wheel needs glibc 2.36 or newer, which
+# the image below has. pyo3 needs Rust 1.85 or newer.
+FROM rust:1.85-slim-bookworm AS native
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3 python3-venv \
+    && rm -rf /var/lib/apt/lists/*
+RUN python3 -m venv /opt/maturin && /opt/maturin/bin/pip install --no-cache-dir maturin==1.16.0
+COPY schemas/native/ /src/native/
+RUN /opt/maturin/bin/maturin build --release --interpreter python3 --out /wheels \
+    --manifest-path /src/native/Cargo.toml
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,14 +30,18 @@ COPY schemas/ schemas/
 COPY producers/ producers/
 COPY stream_processors/ stream_processors/
 COPY sinks/ sinks/
-RUN pip install -c requirements/constraints.txt ./schemas ./producers ./stream_processors ./sinks
+COPY --from=native /wheels/ /tmp/wheels/
+RUN pip install -c requirements/constraints.txt ./schemas ./producers ./stream_processors ./sinks \
+        /tmp/wheels/*.whl \
+    && rm -rf /tmp/wheels
 
 # The application; its wheel carries deploy/kafka (the local broker's assets).
 COPY pyproject.toml README.md ./
 COPY src/ src/
 COPY deploy/kafka/ deploy/kafka/
 RUN pip install -c requirements/constraints.txt . \
-    && dua --help > /dev/null
+    && dua --help > /dev/null \
+    && dua version | grep -q "native Avro readers"
 
 # An unprivileged user; state (Faust tables, the sink's batch plan) under /var/lib/dua.
 RUN useradd --system --uid 10001 --home-dir /var/lib/dua --create-home dua

@@ -25,8 +25,27 @@ def _instructions(keyword: str) -> list[str]:
 
 def test_base_image_and_entrypoint() -> None:
     """python:3.11-slim, and the container runs the `dua` command."""
-    assert _instructions("FROM") == ["python:3.11-slim"]
+    assert _instructions("FROM")[-1] == "python:3.11-slim"
     assert json.loads(_instructions("ENTRYPOINT")[0]) == ["dua"]
+
+
+def test_the_native_readers_are_built_in_a_stage_and_installed() -> None:
+    """A Rust stage builds the schemas/native wheel with the pinned maturin; the image
+    installs it and checks that `dua version` reports the native readers."""
+    stages = _instructions("FROM")
+    assert len(stages) == 2
+    image, _as, name = stages[0].split()
+    rust = re.fullmatch(r"rust:(\d+)\.(\d+)-slim-bookworm", image)
+    assert rust is not None
+    assert (int(rust[1]), int(rust[2])) >= (1, 85)  # pyo3's rust-version
+    native = REPO / "schemas" / "native"
+    maturin = re.search(r'"maturin==([\d.]+)"', (native / "pyproject.toml").read_text())
+    assert maturin is not None
+    assert f"maturin=={maturin[1]}" in DOCKERFILE
+    assert f"COPY --from={name} /wheels/ /tmp/wheels/" in DOCKERFILE
+    installs = [run for run in _instructions("RUN") if "pip install -c" in run]
+    assert any("/tmp/wheels/*.whl" in run for run in installs)
+    assert 'dua version | grep -q "native Avro readers"' in DOCKERFILE
 
 
 def test_copied_paths_exist_and_are_not_ignored() -> None:
@@ -37,6 +56,8 @@ def test_copied_paths_exist_and_are_not_ignored() -> None:
         if line.strip() and not line.startswith("#")
     ]
     for copy in _instructions("COPY"):
+        if copy.startswith("--from="):
+            continue  # from a build stage, not from the repository
         *sources, _destination = copy.split()
         for source in sources:
             assert (REPO / source).exists(), source
@@ -45,7 +66,10 @@ def test_copied_paths_exist_and_are_not_ignored() -> None:
 
 def test_every_component_is_installed_with_the_constraints() -> None:
     """pip installs the four components and the application, pinned by the constraints."""
-    installs = [run for run in _instructions("RUN") if "pip install" in run]
+    # (the native stage's own pip installs only maturin, pinned with ==: tested above)
+    installs = [
+        run for run in _instructions("RUN") if "pip install" in run and "/opt/maturin" not in run
+    ]
     assert all("-c requirements/constraints.txt" in run for run in installs)
     words = " ".join(installs).split()
     for component in COMPONENTS:
