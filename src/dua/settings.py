@@ -86,7 +86,18 @@ class Settings(BaseSettings):
         "own topics and transactional ids.",
     )
     processor_metrics_port: int = Field(
-        9470, ge=0, le=65535, description="Prometheus metrics port of the processor (0: none)."
+        9470,
+        ge=0,
+        le=65535,
+        description="Prometheus metrics port of the processor (0: none); with several "
+        "workers, worker i serves on this port + i.",
+    )
+    processor_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Processor worker processes `dua run processor` starts in one consumer "
+        "group (one core each); `--workers` overrides it.",
     )
     sink_group: str = Field("dua-sink", description="Kafka consumer group of `dua run sink`.")
     sink_flush_interval_s: float = Field(

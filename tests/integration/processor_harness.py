@@ -121,7 +121,16 @@ class TopicReader:
 class ProcessorProcess:
     """`dua run processor` in a subprocess, with its own app id, state dir and metrics port."""
 
-    def __init__(self, settings: Settings, workdir: Path, *, policy: Path | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        workdir: Path,
+        *,
+        policy: Path | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
+        """`args`: more options of `dua run processor` (e.g. `--workers 2`)."""
+        self.args = args
         (self.metrics_port,) = free_ports(1)
         self.log = workdir / "processor.log"
         self.workdir = workdir
@@ -144,7 +153,11 @@ class ProcessorProcess:
     def start(self) -> ProcessorProcess:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [DUA, "run", "processor"], env=self.env, cwd=self.workdir, stdout=out, stderr=out
+                [DUA, "run", "processor", *self.args],
+                env=self.env,
+                cwd=self.workdir,
+                stdout=out,
+                stderr=out,
             )
         return self
 
@@ -179,9 +192,12 @@ class ProcessorProcess:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")[-6000:]
 
-    def metric(self, name: str, **labels: str) -> float | None:
-        """The current value of a sample (None when the endpoint or sample is not there)."""
-        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+    def metric(self, name: str, *, port: int | None = None, **labels: str) -> float | None:
+        """The current value of a sample (None when the endpoint or sample is not there).
+
+        `port`: another worker's endpoint (worker i of a pool serves on metrics_port + i).
+        """
+        url = f"http://127.0.0.1:{port or self.metrics_port}/metrics"
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 text = response.read().decode()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 
 from dua.kafka import bootstrap_servers, client_config, ensure_topics
 from dua.settings import Settings, load_settings
+from dua.worker_pool import WorkerPool, WorkerSpec
 from dua_schemas import ConfigError
 from dua_stream.processor import ProcessorConfig, ProcessorTopics, Tuning
 
@@ -17,9 +19,23 @@ HOUR_MS = 3_600_000
 
 
 def processor_config(
-    settings: Settings, partitions: int, *, log_level: str = "info"
+    settings: Settings,
+    partitions: int,
+    *,
+    log_level: str = "info",
+    worker_index: int | None = None,
 ) -> ProcessorConfig:
-    """The processor's configuration from the settings (and the running local broker)."""
+    """The processor's configuration from the settings (and the running local broker).
+
+    `worker_index`: worker i of a pool (`--workers N`) keeps its tables under
+    `<state_dir>/processor-<i>` and serves metrics on `DUA_PROCESSOR_METRICS_PORT + i`.
+    """
+    state_dir = settings.state_dir.resolve()
+    metrics_port = settings.processor_metrics_port or None
+    if worker_index is not None:
+        state_dir = state_dir / f"processor-{worker_index}"
+        if metrics_port is not None:
+            metrics_port += worker_index
     return ProcessorConfig(
         bootstrap=bootstrap_servers(settings),
         app_id=settings.processor_app_id,
@@ -31,10 +47,10 @@ def processor_config(
             dlq=settings.topic_dlq,
         ),
         partitions=partitions,
-        state_dir=settings.state_dir.resolve(),
+        state_dir=state_dir,
         policy_path=settings.policy,
         schema_registry_url=settings.schema_registry_url,
-        metrics_port=settings.processor_metrics_port or None,
+        metrics_port=metrics_port,
         metrics_host=settings.metrics_host,
         kafka_security=client_config(settings, principal="processor"),
         tuning=Tuning(),
@@ -64,6 +80,28 @@ def prepare_topics(settings: Settings) -> int:
     return raw
 
 
+def worker_specs(workers: int, log_level: str) -> list[WorkerSpec]:
+    """The command lines of a pool's workers: this program, one worker each, numbered."""
+    return [
+        WorkerSpec(
+            [
+                sys.executable,
+                "-m",
+                "dua",
+                "run",
+                "processor",
+                "--workers",
+                "1",
+                "--worker-index",
+                str(index),
+                "--log-level",
+                log_level,
+            ]
+        )
+        for index in range(workers)
+    ]
+
+
 @click.command()
 @click.option(
     "--log-level",
@@ -71,18 +109,43 @@ def prepare_topics(settings: Settings) -> int:
     default="info",
     show_default=True,
 )
-def processor(log_level: str) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes in one consumer group, one core each; each is restarted if it "
+    "dies. Default: DUA_PROCESSOR_WORKERS (1).",
+)
+@click.option("--worker-index", type=int, default=None, hidden=True)  # set by the pool
+def processor(log_level: str, workers: int | None, worker_index: int | None) -> None:
     """Classify raw access events against the policy: tagged events, violations, DLQ.
 
     Creates the pipeline's topics when they are absent, reloads the policy file when it
-    changes (or on SIGHUP), and serves Prometheus metrics on DUA_PROCESSOR_METRICS_PORT.
+    changes (or on SIGHUP), and serves Prometheus metrics on DUA_PROCESSOR_METRICS_PORT
+    (worker i of several on that port + i).
     """
+    prefix = "" if worker_index is None else f"[worker {worker_index}] "
     logging.basicConfig(
         level=log_level.upper().replace("WARN", "WARNING"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=f"%(asctime)s %(levelname)s {prefix}%(name)s: %(message)s",
     )
     settings = load_settings()
+    count = workers if workers is not None else settings.processor_workers
+    if worker_index is None and count > 1:
+        port = settings.processor_metrics_port
+        if port and port + count - 1 > 65535:
+            raise click.UsageError(
+                f"{count} workers need metrics ports {port}..{port + count - 1}; "
+                "lower DUA_PROCESSOR_METRICS_PORT"
+            )
+        prepare_topics(settings)  # once, before the workers: a problem is reported here
+        log.info("starting %d processor workers in group %s", count, settings.processor_app_id)
+        status = WorkerPool(worker_specs(count, log_level)).run()
+        if status:
+            raise SystemExit(status)
+        return
     partitions = prepare_topics(settings)
     from dua_stream.processor import run_processor  # noqa: PLC0415 - loads Faust
 
-    run_processor(processor_config(settings, partitions, log_level=log_level))
+    config = processor_config(settings, partitions, log_level=log_level, worker_index=worker_index)
+    run_processor(config)

@@ -1,0 +1,117 @@
+"""`dua run processor --workers 2`: two workers share the stream; a killed one comes back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from confluent_kafka import ConsumerGroupState
+from confluent_kafka.admin import AdminClient
+
+from dua.kafka import free_ports, port_in_use
+from dua.settings import Settings
+
+from .processor_harness import (
+    DEADLINE_S,
+    ProcessorProcess,
+    TopicReader,
+    access_event,
+    produce_events,
+)
+
+pytestmark = pytest.mark.integration
+
+EVENTS = 3_000
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
+    return sorted(int(line) for line in found.stdout.split())
+
+
+def _stable_members(admin: AdminClient, group: str) -> int:
+    described = admin.describe_consumer_groups([group])[group].result(timeout=10)
+    if described.state != ConsumerGroupState.STABLE:
+        return 0
+    return len(described.members)
+
+
+def _wait(condition: Callable[[], bool], what: str, log: Callable[[], str]) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen\n{log()}"
+        time.sleep(0.2)
+
+
+def _two_free_ports() -> int:
+    while True:
+        (port,) = free_ports(1)
+        if port < 65535 and not port_in_use("127.0.0.1", port + 1):
+            return port
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_two_workers_share_the_partitions_and_a_killed_worker_is_restarted(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    settings = settings_factory(partitions=4)
+    bootstrap = str(settings.kafka_bootstrap)
+    pool = ProcessorProcess(settings, tmp_path, args=("--workers", "2"))
+    pool.metrics_port = _two_free_ports()
+    pool.env["DUA_PROCESSOR_METRICS_PORT"] = str(pool.metrics_port)
+    group = pool.env["DUA_PROCESSOR_APP_ID"]
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    tagged = TopicReader(bootstrap, settings.topic_tagged)
+    pool.start()
+    assert pool.process is not None
+    try:
+        _wait(lambda: len(_children(pool.process.pid)) == 2, "two workers", pool.log_text)
+        _wait(lambda: _stable_members(admin, group) == 2, "a group of two", pool.log_text)
+
+        first = [access_event() for _ in range(EVENTS)]
+        produce_events(bootstrap, settings.topic_raw, first)
+        tagged.read(EVENTS)
+        ports = (pool.metrics_port, pool.metrics_port + 1)
+
+        def counted(port: int) -> float:
+            return pool.metric("dua_processor_batch_size_count", port=port) or 0.0
+
+        # both took part: each has its own endpoint and handled batches of its partitions
+        _wait(lambda: all(counted(p) > 0 for p in ports), "batches on both", pool.log_text)
+
+        victim = _children(pool.process.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        _wait(
+            lambda: (
+                victim not in _children(pool.process.pid) and len(_children(pool.process.pid)) == 2
+            ),
+            "a replacement worker",
+            pool.log_text,
+        )
+        later = [access_event() for _ in range(EVENTS)]
+        produce_events(bootstrap, settings.topic_raw, later)
+        expected = {e["event_id"] for e in (*first, *later)}
+        _wait(
+            lambda: (tagged.poll(1.0), {r["event_id"] for r in tagged.records} >= expected)[1],
+            "every event tagged after the restart",
+            pool.log_text,
+        )
+        assert "exited with status -9; starting it again" in pool.log_text()
+        workers = _children(pool.process.pid)
+    finally:
+        tagged.close()
+        status = pool.stop()
+    assert status == 0, pool.log_text()
+    assert not any(_alive(pid) for pid in workers)  # stopped with the pool, none left behind
