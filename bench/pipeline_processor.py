@@ -8,8 +8,8 @@ mix of bench/classify.py: seed services and purposes, about a fifth violating):
 
 * ceiling: a plain confluent-kafka consumer reads the topic from the start and only decodes
   each message (the processor's own fastest decoder), nothing else;
-* processor: `dua run processor` as a subprocess (its defaults, metrics off; `--workers K`
-  runs K of them in one consumer group) on the same topic, timed from the moment the group
+* processor: `dua run processor --workers K` as a subprocess (its defaults, metrics off: K
+  worker processes in one consumer group) on the same topic, timed from the moment the group
   is stable to the N-th tagged output confirmed on the tagged topic (start-up and group join
   are not counted; everything after is: fetch, decode, validate, classify, state changelog,
   encode, produce and confirm, acknowledge).
@@ -199,14 +199,14 @@ def processor(
     dua = Path(sys.executable).with_name("dua")
     watcher = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-watch"})
     admin = AdminClient({"bootstrap.servers": bootstrap})
+    # one `dua run processor --workers K`: the product's own pool of K worker processes
     processes = [
         subprocess.Popen(
-            [str(dua), "run", "processor", "--log-level", "warn"],
-            env={**env, "DUA_STATE_DIR": str(state_dir / f"worker-{i}")},
+            [str(dua), "run", "processor", "--workers", str(workers), "--log-level", "warn"],
+            env={**env, "DUA_STATE_DIR": str(state_dir)},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for i in range(workers)
     ]
     try:
         deadline = time.monotonic() + TIMEOUT_S

@@ -7,9 +7,10 @@ workers in one consumer group, each a process of its own (one CPython process us
   not be confirmed) is started again after a pause that doubles with each quick failure of
   that slot (1 s, 2 s, … 30 s) and resets once it has run for a minute. Its partitions go
   to the other workers meanwhile (Faust's rebalance), so nothing waits for it.
-- A child that fails within `startup_grace_s` of the pool's start is a start-up problem
-  (a broken policy, a bad setting): retrying would only repeat it, so the pool stops every
-  child and exits with that child's status.
+- A child that exits with an error status within `startup_grace_s` of the pool's start is a
+  start-up problem (a broken policy, a bad setting): retrying would only repeat it, so the
+  pool stops every child and exits with that child's status. A child ended by a signal
+  (`kill -9`, a crash) is restarted even then: that is not what a configuration does.
 - SIGTERM or SIGINT: every child gets SIGTERM (a graceful stop: batches in flight are
   confirmed and committed), then SIGKILL after `stop_timeout_s`. SIGHUP is passed on (policy
   reload).
@@ -145,7 +146,7 @@ class WorkerPool:
         status = slot.process.poll()
         if status is None:
             return None
-        if now - self._started < self._startup_grace_s and status != 0:
+        if status > 0 and now - self._started < self._startup_grace_s:
             log.error(
                 "worker %d exited with status %d during start-up; stopping the pool "
                 "(its log above says why)",

@@ -13,7 +13,8 @@ import pytest
 from confluent_kafka import ConsumerGroupState
 from confluent_kafka.admin import AdminClient
 
-from dua.kafka import free_ports, port_in_use
+from dua.kafka import free_ports
+from dua.kafka.ports import port_in_use
 from dua.settings import Settings
 
 from .processor_harness import (
@@ -108,7 +109,7 @@ def test_two_workers_share_the_partitions_and_a_killed_worker_is_restarted(
             "every event tagged after the restart",
             pool.log_text,
         )
-        assert "exited with status -9; starting it again" in pool.log_text()
+        assert "exited with status -9; starting it again" in pool.log.read_text()
         workers = _children(pool.process.pid)
     finally:
         tagged.close()

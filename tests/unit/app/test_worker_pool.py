@@ -81,6 +81,23 @@ def test_a_start_up_failure_stops_the_pool_with_its_status(tmp_path: Path) -> No
     assert pool.pids == [None, None]  # the steady one was stopped too
 
 
+def test_a_child_killed_by_a_signal_during_start_up_is_restarted(tmp_path: Path) -> None:
+    """`kill -9` (negative status) early on is not a configuration problem: restarted."""
+    killed = _python(
+        "import os, signal, time; time.sleep(0.2); os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    pool = WorkerPool([killed], startup_grace_s=60.0, stop_timeout_s=5)
+
+    def stop_after_a_restart() -> None:
+        _wait_for(lambda: pool.restarts >= 1)
+        pool.stop()
+
+    watcher = threading.Thread(target=stop_after_a_restart)
+    watcher.start()
+    assert pool.run() == 0
+    watcher.join()
+
+
 def test_stop_sends_sigterm_and_sighup_is_passed_on(tmp_path: Path) -> None:
     """SIGHUP to the pool reaches every child; a stop ends them all with SIGTERM."""
     marks = [tmp_path / "a", tmp_path / "b"]
