@@ -22,6 +22,7 @@ past 64 bits lose their high bits): such input is left to fastavro to judge. It 
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -36,6 +37,8 @@ def _native_module() -> Any:
 
 
 NATIVE: Final[Any] = _native_module()
+
+log = logging.getLogger("dua_schemas.avro_reader")
 
 Read = Callable[[bytes, int], tuple[Any, int]]
 
@@ -375,6 +378,25 @@ def _closures(program: Program) -> Read:
     return root
 
 
+def native_reader(program: Program) -> Any | None:
+    """`dua_schemas_native.Reader(program)`, or None without the native build.
+
+    A native build older than this module may not know a node kind of the program: then the
+    Python readers are used (same results), with a warning, rather than failing to decode.
+    """
+    if NATIVE is None:
+        return None
+    try:
+        return NATIVE.Reader(program)
+    except Exception as exc:  # any refusal of the native build means: use Python
+        log.warning(
+            "the native Avro readers refused a schema (%s); reading it in Python. "
+            "Rebuild them with `make setup` (or pip install ./schemas/native)",
+            exc,
+        )
+        return None
+
+
 def compile_reader(
     schema: dict[str, Any], *, native: bool = True
 ) -> Callable[[bytes, int], tuple[dict[str, Any], int]] | None:
@@ -387,9 +409,9 @@ def compile_reader(
     program = compile_program(schema)
     if program is None:
         return None
-    if native and NATIVE is not None:
-        read_native: Callable[[bytes, int], tuple[dict[str, Any], int]]
-        read_native = NATIVE.Reader(program).read
+    compiled = native_reader(program) if native else None
+    if compiled is not None:
+        read_native: Callable[[bytes, int], tuple[dict[str, Any], int]] = compiled.read
         return read_native
     root = _closures(program)
 

@@ -24,6 +24,7 @@ from dua_schemas import (
     UndecodablePayload,
     WireCodec,
 )
+from dua_schemas import avro_reader as avro_reader_module
 from dua_schemas import wire as wire_module
 from dua_schemas.avro_reader import NATIVE, compile_reader
 from dua_stream import Engine, MemoryState
@@ -612,3 +613,28 @@ def test_the_shared_codec_reads_every_record_type_like_fastavro_alone(
                     _assert_same(got[1].record, want[1].record)
                     decoded += 1
     assert decoded > 100  # many single-byte changes still make valid records
+
+
+class _StaleNative:
+    """A native build that does not know the program's node kinds (older than the code)."""
+
+    class Reader:
+        def __init__(self, program: Any) -> None:
+            raise ValueError("unknown node kind 'timestamp-micros'")
+
+
+def test_a_native_build_that_refuses_a_schema_leaves_it_to_python(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, wire: WireCodec
+) -> None:
+    """Decoding and splicing go on with the Python readers and skippers, with a warning."""
+    monkeypatch.setattr(avro_reader_module, "NATIVE", _StaleNative)
+    schema = wire.catalog.latest(DATA_ACCESS_EVENT).schema
+    body = wire.encode(DATA_ACCESS_EVENT, ACCESS_SAMPLES[1])
+    read = compile_reader(schema)
+    assert read is not None
+    assert read(body, 10) == _fastavro_read(schema, body, 10)
+    assert "Rebuild them with `make setup`" in caplog.text
+    codec = RecordCodec(WireCodec())
+    assert codec.splicer is not None
+    assert codec.splicer._bounds is None  # the Python skippers
+    assert codec.decode(body, DATA_ACCESS_EVENT).record == wire.decode(body).record

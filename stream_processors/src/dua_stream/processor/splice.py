@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from dua_schemas.avro_reader import NATIVE, compile_program, read_long
+from dua_schemas.avro_reader import compile_program, native_reader, read_long
 from dua_stream.policy import TaggedElement, Verdict
 from dua_stream.processor.avro_writer import Write, compile_fields
 
@@ -352,9 +352,10 @@ class TaggedSplicer:
         named: dict[str, Skip] = {}
         skips = [_skipper(f["type"], named) for f in access_schema["fields"]]
         bounds: Bounds | None = None
-        program = compile_program(dict(access_schema)) if native and NATIVE else None
-        if program is not None:
-            bounds = NATIVE.Reader(program).bounds
+        program = compile_program(dict(access_schema)) if native else None
+        reader = native_reader(program) if program is not None else None
+        if reader is not None:
+            bounds = reader.bounds
         return cls(header, skips[:needed], steps, writers, getters, bounds=bounds)
 
     def encode(self, body: bytes, start: int, verdict: Verdict, processed_at: datetime) -> bytes:
