@@ -94,10 +94,9 @@ class ProcessorHandler:
             log.critical("a batch could not be confirmed; stopping the worker", exc_info=exc)
             await self._crash(exc)
             return
-        ack = consumer.ack
+        consumer.ack_batch(messages)
         positions = self.positions
         for message in messages:
-            ack(message)
             positions[(message.topic, message.partition)] = message.offset + 1
         try:
             self._metrics.record_batch(
