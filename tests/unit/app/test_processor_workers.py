@@ -39,23 +39,12 @@ def test_no_metrics_stays_no_metrics_for_every_worker(tmp_path: Path) -> None:
 
 
 def test_the_pool_starts_this_python_with_one_numbered_worker_each() -> None:
-    specs = worker_specs(2, "warn")
-    assert [list(s.argv) for s in specs] == [
-        [
-            sys.executable,
-            "-m",
-            "dua",
-            "run",
-            "processor",
-            "--workers",
-            "1",
-            "--worker-index",
-            str(i),
-            "--log-level",
-            "warn",
-        ]
-        for i in range(2)
-    ]
+    """`python -m dua run processor`, one worker each, its index and the pool's log level."""
+    for index, spec in enumerate(worker_specs(2, "warn")):
+        argv = list(spec.argv)
+        assert argv[:5] == [sys.executable, "-m", "dua", "run", "processor"]
+        options = dict(zip(argv[5::2], argv[6::2], strict=True))
+        assert options == {"--workers": "1", "--worker-index": str(index), "--log-level": "warn"}
 
 
 def test_ports_past_65535_are_refused_before_anything_starts(

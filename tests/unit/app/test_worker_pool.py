@@ -53,11 +53,8 @@ def _gone(pid: int) -> bool:
     return not stat.exists() or stat.read_text().split(") ", 1)[1].startswith("Z")
 
 
-def test_a_child_that_dies_after_start_up_is_started_again(tmp_path: Path) -> None:
-    """Exits with 1 after start-up: restarted after the first pause, the pool goes on."""
-    crasher = _python("import time, sys; time.sleep(0.3); sys.exit(1)")
-    steady = _python(POLITE, str(tmp_path / "steady"))
-    pool = WorkerPool([crasher, steady], startup_grace_s=0.0, stop_timeout_s=5)
+def _run_until_a_restart(pool: WorkerPool) -> int:
+    """Run the pool (in this, the main thread) and stop it once a child was restarted."""
 
     def stop_after_a_restart() -> None:
         _wait_for(lambda: pool.restarts >= 1)
@@ -65,8 +62,17 @@ def test_a_child_that_dies_after_start_up_is_started_again(tmp_path: Path) -> No
 
     watcher = threading.Thread(target=stop_after_a_restart)
     watcher.start()
-    assert pool.run() == 0
+    status = pool.run()
     watcher.join()
+    return status
+
+
+def test_a_child_that_dies_after_start_up_is_started_again(tmp_path: Path) -> None:
+    """Exits with 1 after start-up: restarted after the first pause, the pool goes on."""
+    crasher = _python("import time, sys; time.sleep(0.3); sys.exit(1)")
+    steady = _python(POLITE, str(tmp_path / "steady"))
+    pool = WorkerPool([crasher, steady], startup_grace_s=0.0, stop_timeout_s=5)
+    assert _run_until_a_restart(pool) == 0
     assert pool.restarts >= 1
 
 
@@ -87,15 +93,8 @@ def test_a_child_killed_by_a_signal_during_start_up_is_restarted(tmp_path: Path)
         "import os, signal, time; time.sleep(0.2); os.kill(os.getpid(), signal.SIGKILL)"
     )
     pool = WorkerPool([killed], startup_grace_s=60.0, stop_timeout_s=5)
-
-    def stop_after_a_restart() -> None:
-        _wait_for(lambda: pool.restarts >= 1)
-        pool.stop()
-
-    watcher = threading.Thread(target=stop_after_a_restart)
-    watcher.start()
-    assert pool.run() == 0
-    watcher.join()
+    assert _run_until_a_restart(pool) == 0
+    assert pool.restarts >= 1
 
 
 def test_stop_sends_sigterm_and_sighup_is_passed_on(tmp_path: Path) -> None:
