@@ -19,12 +19,11 @@ workers in one consumer group, each a process of its own (one CPython process us
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import FrameType
 from typing import Final
 
@@ -38,10 +37,9 @@ HEALTHY_AFTER_S: Final = 60.0  # a child that ran this long restarts with the fi
 
 @dataclass(frozen=True, slots=True)
 class WorkerSpec:
-    """How to start one child: its command line and environment."""
+    """How to start one child: its command line (it inherits the pool's environment)."""
 
     argv: Sequence[str]
-    env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -116,8 +114,7 @@ class WorkerPool:
             self._stopping = True
 
     def _start(self, slot: _Slot) -> None:
-        env = {**os.environ, **slot.spec.env}
-        slot.process = subprocess.Popen(list(slot.spec.argv), env=env)
+        slot.process = subprocess.Popen(list(slot.spec.argv))
         slot.started_at = self._clock()
         slot.restart_at = None
         log.info("worker %d started (pid %d)", slot.index, slot.process.pid)
