@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -186,17 +187,9 @@ def run(n: int = 100_000, repeat: int = 3, *, one_core: bool = True) -> dict[str
                     **fields,
                 )
 
-        def raw_flush() -> None:
-            if producer.flush(120) != 0:
-                raise RuntimeError("raw producer did not deliver everything within 120 s")
-
-        def raw_tracked_flush() -> None:
-            if tracked_producer.flush(120) != 0:
-                raise RuntimeError("raw producer did not deliver everything within 120 s")
-
-        def sdk_flush() -> None:
-            if client.flush(120) != 0:
-                raise RuntimeError("SDK client did not deliver everything within 120 s")
+        raw_flush = partial(_flush, producer, "raw producer")
+        raw_tracked_flush = partial(_flush, tracked_producer, "raw tracked producer")
+        sdk_flush = partial(_flush, client, "SDK client")
 
         variants = {
             "raw": (raw, raw_flush),
@@ -223,6 +216,12 @@ def run(n: int = 100_000, repeat: int = 3, *, one_core: bool = True) -> dict[str
     if stats.spooled or stats.dropped:
         raise RuntimeError(f"the SDK spooled or dropped events during the benchmark: {stats}")
     return _figures(n, best, one_core)
+
+
+def _flush(target: Producer | AuditClient, what: str) -> None:
+    """Flush `target`; raise if anything is still undelivered after 120 s."""
+    if target.flush(120) != 0:
+        raise RuntimeError(f"{what} did not deliver everything within 120 s")
 
 
 def produce_all(producer: Producer, topic: str, messages: Sequence[tuple[bytes, bytes]]) -> None:
