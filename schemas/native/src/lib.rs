@@ -1,4 +1,4 @@
-//! Compiled Avro readers for data-usage-audit records, in native code.
+//! Compiled Avro readers and writers for data-usage-audit records, in native code.
 //!
 //! `dua_schemas.avro_reader` walks a schema once and hands this module a flat *program*: a
 //! list of `(kind, argument)` nodes, node 0 the root record. `Reader(program).read(body, pos)`
@@ -7,10 +7,21 @@
 //! UTC datetimes and bytes. On anything it does not read the same way it raises `ValueError`,
 //! and the caller asks fastavro, whose answer is authoritative. The rules it follows are the
 //! Python reader's, one for one; see that module's docstring for why each exists.
+//!
+//! `Writer(program).write(record)` is the other direction: the bytes the pure-Python compiled
+//! writer of `dua_stream.processor.avro_writer` (and so fastavro's `schemaless_writer`)
+//! writes, for values of exactly the types that writer takes. On any other value it raises
+//! `ValueError` and the caller falls back to the Python writers. `Splicer` writes a
+//! TaggedAccessEvent from its DataAccessEvent's bytes and the verdict's fields (see
+//! `dua_stream.processor.splice`).
 
 use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDateTime, PyDict, PyList, PyString, PyTuple, PyTzInfo};
+use pyo3::types::{
+    PyBool, PyBytes, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyInt, PyList,
+    PyString, PyTimeAccess, PyTuple, PyTzInfo, PyTzInfoAccess,
+};
+use std::collections::HashMap;
 
 /// Deeper than any dua record; a recursive schema fed hostile bytes stops here, not in a
 /// stack overflow (Python's reader stops at its recursion limit the same way).
@@ -27,7 +38,7 @@ enum Node {
     String,
     Bytes,
     TimestampMillis,
-    Enum(Vec<Py<PyString>>),
+    Enum(Vec<Py<PyString>>, HashMap<String, usize>),
     Array(usize),
     Map(usize),
     Nullable(usize),
@@ -156,7 +167,7 @@ impl Reader {
             Node::String => string(py, c),
             Node::Bytes => Ok(PyBytes::new(py, c.sized()?).into_any()),
             Node::TimestampMillis => timestamp_millis(py, c.long()?),
-            Node::Enum(symbols) => {
+            Node::Enum(symbols, _) => {
                 let index = c.long()?;
                 if index < 0 || index as u64 >= symbols.len() as u64 {
                     return Err(malformed("enum index out of range"));
@@ -234,7 +245,7 @@ impl Reader {
             Node::Bytes => {
                 c.sized()?;
             }
-            Node::Enum(symbols) => {
+            Node::Enum(symbols, _) => {
                 let index = c.long()?;
                 if index < 0 || index as u64 >= symbols.len() as u64 {
                     return Err(malformed("enum index out of range"));
@@ -326,11 +337,19 @@ fn node(py: Python<'_>, entry: &Bound<'_, PyAny>, len: usize) -> PyResult<Node> 
         "string" => Node::String,
         "bytes" => Node::Bytes,
         "timestamp-millis" => Node::TimestampMillis,
-        "enum" => Node::Enum(
-            arg.try_iter()?
+        "enum" => {
+            let symbols: Vec<Py<PyString>> = arg
+                .try_iter()?
                 .map(|s| Ok(s?.cast_into::<PyString>()?.unbind()))
-                .collect::<PyResult<_>>()?,
-        ),
+                .collect::<PyResult<_>>()?;
+            let mut indexes = HashMap::with_capacity(symbols.len());
+            for (at, symbol) in symbols.iter().enumerate() {
+                if indexes.insert(symbol.bind(py).to_str()?.to_owned(), at).is_some() {
+                    return Err(PyValueError::new_err("an enum symbol appears twice"));
+                }
+            }
+            Node::Enum(symbols, indexes)
+        }
         "array" => Node::Array(index(&arg, len)?),
         "map" => Node::Map(index(&arg, len)?),
         "nullable" => Node::Nullable(index(&arg, len)?),
@@ -349,20 +368,21 @@ fn node(py: Python<'_>, entry: &Bound<'_, PyAny>, len: usize) -> PyResult<Node> 
     })
 }
 
+/// The nodes of a program (see `dua_schemas.avro_reader.compile_program`).
+fn nodes(py: Python<'_>, program: &Bound<'_, PyList>) -> PyResult<Vec<Node>> {
+    let len = program.len();
+    if len == 0 {
+        return Err(PyValueError::new_err("an empty program"));
+    }
+    program.iter().map(|entry| node(py, &entry, len)).collect()
+}
+
 #[pymethods]
 impl Reader {
     /// `program`: a list of `(kind, argument)` nodes, node 0 the root.
     #[new]
     fn new(py: Python<'_>, program: &Bound<'_, PyList>) -> PyResult<Self> {
-        let len = program.len();
-        if len == 0 {
-            return Err(PyValueError::new_err("an empty program"));
-        }
-        let nodes = program
-            .iter()
-            .map(|entry| node(py, &entry, len))
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(Reader { nodes })
+        Ok(Reader { nodes: nodes(py, program)? })
     }
 
     /// `(value, end)`: the value of node 0 starting at `body[pos]` and the position after it.
@@ -380,6 +400,12 @@ impl Reader {
     /// Where the root record's first `count` fields end: `[pos, end of field 0, …]`, read
     /// by the rules of `read` without building the values (`ValueError` where it fails).
     fn bounds(&self, body: &[u8], pos: usize, count: usize) -> PyResult<Vec<usize>> {
+        self.field_ends(body, pos, count)
+    }
+}
+
+impl Reader {
+    fn field_ends(&self, body: &[u8], pos: usize, count: usize) -> PyResult<Vec<usize>> {
         let Node::Record(fields) = &self.nodes[0] else {
             return Err(PyValueError::new_err("the root is not a record"));
         };
@@ -397,8 +423,316 @@ impl Reader {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Writing
+
+fn unwritable(what: &str) -> PyErr {
+    PyValueError::new_err(what.to_owned())
+}
+
+/// An Avro int/long: zig-zag, then a base-128 varint.
+#[inline]
+fn put_long(out: &mut Vec<u8>, value: i64) {
+    let mut n = ((value << 1) ^ (value >> 63)) as u64;
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7F) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+#[inline]
+fn put_sized(out: &mut Vec<u8>, data: &[u8]) {
+    put_long(out, data.len() as i64);
+    out.extend_from_slice(data);
+}
+
+/// A Python int that is not a bool, as the Python writer takes them, within 64 bits.
+fn long_of(value: &Bound<'_, PyAny>) -> PyResult<i64> {
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+        return Err(unwritable("not an int"));
+    }
+    value.extract::<i64>().map_err(|_| unwritable("an int wider than 64 bits"))
+}
+
+fn text_of<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
+    // str subclasses too (StrEnum members): the Python writer calls `value.encode()`
+    let text = value.cast::<PyString>().map_err(|_| unwritable("not a str"))?;
+    text.to_str().map_err(|_| unwritable("a str that is not valid UTF-8 (surrogates)"))
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `(value - epoch) // timedelta(milliseconds=1)` of an aware datetime, as the Python writer.
+fn datetime_millis(value: &Bound<'_, PyDateTime>) -> PyResult<i64> {
+    let py = value.py();
+    let tz = value
+        .get_tzinfo()
+        .ok_or_else(|| unwritable("timestamp-millis needs a timezone-aware datetime"))?;
+    let offset_us = if tz.is(PyTzInfo::utc(py)?) {
+        0
+    } else {
+        let offset = value.call_method0("utcoffset")?;
+        let offset = offset
+            .cast::<PyDelta>()
+            .map_err(|_| unwritable("a datetime whose tzinfo gives no UTC offset"))?;
+        i64::from(offset.get_days()) * 86_400_000_000
+            + i64::from(offset.get_seconds()) * 1_000_000
+            + i64::from(offset.get_microseconds())
+    };
+    let days = days_from_civil(
+        i64::from(value.get_year()),
+        i64::from(value.get_month()),
+        i64::from(value.get_day()),
+    );
+    let seconds = days * 86_400
+        + i64::from(value.get_hour()) * 3600
+        + i64::from(value.get_minute()) * 60
+        + i64::from(value.get_second());
+    let micros = seconds * 1_000_000 + i64::from(value.get_microsecond()) - offset_us;
+    Ok(micros.div_euclid(1000))
+}
+
+fn put_value(
+    nodes: &[Node],
+    node: usize,
+    value: &Bound<'_, PyAny>,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> PyResult<()> {
+    if depth > MAX_DEPTH {
+        return Err(unwritable("nested too deep"));
+    }
+    match &nodes[node] {
+        Node::Null => {
+            if !value.is_none() {
+                return Err(unwritable("not None"));
+            }
+        }
+        Node::Boolean => {
+            // exactly True or False, as the Python writer (1 is not a boolean)
+            let flag = value.cast_exact::<PyBool>().map_err(|_| unwritable("not a bool"))?;
+            out.push(u8::from(flag.is_true()));
+        }
+        Node::Long => put_long(out, long_of(value)?),
+        Node::String => put_sized(out, text_of(value)?.as_bytes()),
+        Node::Bytes => {
+            let data = value.cast::<PyBytes>().map_err(|_| unwritable("not bytes"))?;
+            put_sized(out, data.as_bytes());
+        }
+        Node::TimestampMillis => match value.cast::<PyDateTime>() {
+            Ok(moment) => put_long(out, datetime_millis(moment)?),
+            Err(_) => put_long(out, long_of(value)?),
+        },
+        Node::Enum(_, indexes) => {
+            let at = indexes
+                .get(text_of(value)?)
+                .ok_or_else(|| unwritable("not a symbol of the enum"))?;
+            put_long(out, *at as i64);
+        }
+        Node::Nullable(item) => {
+            if value.is_none() {
+                out.push(0);
+            } else {
+                out.push(2);
+                put_value(nodes, *item, value, out, depth + 1)?;
+            }
+        }
+        Node::Array(item) => {
+            if let Ok(list) = value.cast::<PyList>() {
+                if !list.is_empty() {
+                    put_long(out, list.len() as i64);
+                    for element in list.iter() {
+                        put_value(nodes, *item, &element, out, depth + 1)?;
+                    }
+                }
+            } else if let Ok(tuple) = value.cast::<PyTuple>() {
+                if !tuple.is_empty() {
+                    put_long(out, tuple.len() as i64);
+                    for element in tuple.iter() {
+                        put_value(nodes, *item, &element, out, depth + 1)?;
+                    }
+                }
+            } else {
+                return Err(unwritable("not a list"));
+            }
+            out.push(0);
+        }
+        Node::Map(item) => {
+            let dict = value.cast_exact::<PyDict>().map_err(|_| unwritable("not a dict"))?;
+            if !dict.is_empty() {
+                put_long(out, dict.len() as i64);
+                for (key, element) in dict.iter() {
+                    put_sized(out, text_of(&key)?.as_bytes());
+                    put_value(nodes, *item, &element, out, depth + 1)?;
+                }
+            }
+            out.push(0);
+        }
+        Node::Record(fields) => {
+            let dict = value.cast_exact::<PyDict>().map_err(|_| unwritable("not a dict"))?;
+            for (name, field) in fields {
+                // a missing field: fastavro may fill in its default, so it decides
+                let element = dict
+                    .get_item(name.bind(value.py()))?
+                    .ok_or_else(|| unwritable("a field is missing"))?;
+                put_value(nodes, *field, &element, out, depth + 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[pyclass(frozen, module = "dua_schemas_native")]
+struct Writer {
+    nodes: Vec<Node>,
+}
+
+#[pymethods]
+impl Writer {
+    /// `program`: a list of `(kind, argument)` nodes, node 0 the root.
+    #[new]
+    fn new(py: Python<'_>, program: &Bound<'_, PyList>) -> PyResult<Self> {
+        Ok(Writer { nodes: nodes(py, program)? })
+    }
+
+    /// The Avro binary of `value` as node 0 (`ValueError`/`TypeError` for a value the Python
+    /// writer would not take as it is).
+    fn write<'py>(&self, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+        let mut out = Vec::with_capacity(256);
+        put_value(&self.nodes, 0, value, &mut out, 0)?;
+        Ok(PyBytes::new(value.py(), &out))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Splicing
+
+enum Step {
+    /// Input fields `first..stop`, copied as they are.
+    Copy(usize, usize),
+    /// `values[value]` written as the output program's node `node`.
+    Write(usize, usize),
+    /// `values[value]`, bytes already encoded by the caller.
+    Raw(usize),
+}
+
+/// A TaggedAccessEvent body from a DataAccessEvent body and the verdict's own fields.
+///
+/// `steps` (from `dua_stream.processor.splice`): `("copy", first, stop)` copies the input
+/// fields `first..stop`; `("write", node, value)` writes `values[value]` as node `node` of the
+/// output program; `("raw", value)` appends `values[value]` (bytes). The boundaries of the
+/// first `needed` input fields are found (and checked) by the input program's rules; a copy
+/// ending past them runs to the end of the body.
+#[pyclass(frozen, module = "dua_schemas_native")]
+struct Splicer {
+    input: Reader,
+    output: Vec<Node>,
+    header: Vec<u8>,
+    needed: usize,
+    steps: Vec<Step>,
+    values: usize,
+}
+
+fn step(entry: &Bound<'_, PyAny>) -> PyResult<Step> {
+    let entry = entry.cast::<PyTuple>()?;
+    let kind: String = entry.get_item(0)?.extract()?;
+    Ok(match (kind.as_str(), entry.len()) {
+        ("copy", 3) => Step::Copy(entry.get_item(1)?.extract()?, entry.get_item(2)?.extract()?),
+        ("write", 3) => Step::Write(entry.get_item(1)?.extract()?, entry.get_item(2)?.extract()?),
+        ("raw", 2) => Step::Raw(entry.get_item(1)?.extract()?),
+        _ => return Err(PyValueError::new_err(format!("unknown splice step {kind:?}"))),
+    })
+}
+
+#[pymethods]
+impl Splicer {
+    #[new]
+    fn new(
+        py: Python<'_>,
+        input_program: &Bound<'_, PyList>,
+        output_program: &Bound<'_, PyList>,
+        header: &[u8],
+        steps: &Bound<'_, PyList>,
+        needed: usize,
+    ) -> PyResult<Self> {
+        let input = Reader { nodes: nodes(py, input_program)? };
+        let output = nodes(py, output_program)?;
+        let Node::Record(fields) = &input.nodes[0] else {
+            return Err(PyValueError::new_err("the input root is not a record"));
+        };
+        if needed > fields.len() {
+            return Err(PyValueError::new_err("needs more fields than the input has"));
+        }
+        let steps = steps.iter().map(|s| step(&s)).collect::<PyResult<Vec<_>>>()?;
+        let mut values = 0;
+        for s in &steps {
+            match *s {
+                Step::Copy(first, stop) => {
+                    if first >= stop || first > needed || stop > fields.len() {
+                        return Err(PyValueError::new_err("a copy outside the input fields"));
+                    }
+                }
+                Step::Write(node, value) => {
+                    if node >= output.len() {
+                        return Err(PyValueError::new_err("a write of an unknown node"));
+                    }
+                    values = values.max(value + 1);
+                }
+                Step::Raw(value) => values = values.max(value + 1),
+            }
+        }
+        Ok(Splicer { input, output, header: header.to_vec(), needed, steps, values })
+    }
+
+    /// The framed output of the input record at `body[start:]` (the rest of `body`) and
+    /// `values`, the verdict's fields in the order the steps name them.
+    fn encode<'py>(
+        &self,
+        py: Python<'py>,
+        body: &[u8],
+        start: usize,
+        values: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        if values.len() < self.values {
+            return Err(PyValueError::new_err("fewer values than the steps use"));
+        }
+        let bounds = self.input.field_ends(body, start, self.needed)?;
+        let mut out = Vec::with_capacity(self.header.len() + body.len() + 128);
+        out.extend_from_slice(&self.header);
+        for s in &self.steps {
+            match *s {
+                Step::Copy(first, stop) => {
+                    let end = if stop <= self.needed { bounds[stop] } else { body.len() };
+                    out.extend_from_slice(&body[bounds[first]..end]);
+                }
+                Step::Write(node, value) => {
+                    put_value(&self.output, node, &values.get_item(value)?, &mut out, 1)?;
+                }
+                Step::Raw(value) => {
+                    let item = values.get_item(value)?;
+                    let data = item.cast::<PyBytes>().map_err(|_| unwritable("not bytes"))?;
+                    out.extend_from_slice(data.as_bytes());
+                }
+            }
+        }
+        Ok(PyBytes::new(py, &out))
+    }
+}
+
 #[pymodule]
 fn dua_schemas_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Reader>()?;
+    m.add_class::<Writer>()?;
+    m.add_class::<Splicer>()?;
     Ok(())
 }

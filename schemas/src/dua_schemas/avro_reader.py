@@ -386,17 +386,37 @@ def native_reader(program: Program) -> Any | None:
     A native build older than this module may not know a node kind of the program: then the
     Python readers are used (same results), with a warning, rather than failing to decode.
     """
+    return native_build("Reader", program)
+
+
+def native_build(name: str, *args: Any) -> Any | None:
+    """`dua_schemas_native.<name>(*args)` (a `Reader`, `Writer` or `Splicer`), or None.
+
+    None without the native build, or when it refuses (a build older than this module, which
+    lacks a class or a node kind): the caller then uses its Python code, with the same
+    results, and a warning says how to rebuild.
+    """
     if NATIVE is None:
         return None
-    try:
-        return NATIVE.Reader(program)
-    except Exception as exc:  # any refusal of the native build means: use Python
+    build = getattr(NATIVE, name, None)
+    if build is None:
+        reason = f"the installed build has no {name}: it is older than this code"
+    else:
+        try:
+            return build(*args)
+        except Exception as exc:  # any refusal of the native build means: use Python
+            reason = f"its {name} refused a schema ({exc})"
+    if (name, reason) not in _WARNED:  # once: a processor builds several of each
+        _WARNED.add((name, reason))
         log.warning(
-            "the native Avro readers refused a schema (%s); reading it in Python. "
-            "Rebuild them with `make setup` (or pip install ./schemas/native)",
-            exc,
+            "native Avro code: %s; using Python instead (same results, slower). "
+            "Rebuild it with `make setup` (or pip install ./schemas/native)",
+            reason,
         )
-        return None
+    return None
+
+
+_WARNED: set[tuple[str, str]] = set()
 
 
 def compile_reader(

@@ -57,7 +57,7 @@ def _write_body(version: SchemaVersion, record: dict[str, Any]) -> bytes:
     out = io.BytesIO()
     try:
         schemaless_writer(out, version.parsed, record)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
         raise InvalidEvent(version.name, f"does not fit schema v{version.version}: {exc}") from exc
     return out.getvalue()
 

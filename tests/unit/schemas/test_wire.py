@@ -118,3 +118,10 @@ def test_encoding_a_record_that_does_not_fit_names_the_record(event: dict[str, A
     event["record_count"] = "many"
     with pytest.raises(InvalidEvent, match="DataAccessEvent"):
         WireCodec().encode("DataAccessEvent", event)
+
+
+def test_an_int_past_64_bits_is_an_invalid_event_not_an_overflow(event: dict[str, Any]) -> None:
+    """fastavro raises OverflowError (not a ValueError) there: it is named like the rest."""
+    event["record_count"] = 2**64
+    with pytest.raises(InvalidEvent, match="DataAccessEvent"):
+        WireCodec().encode("DataAccessEvent", event)

@@ -616,7 +616,8 @@ def test_the_shared_codec_reads_every_record_type_like_fastavro_alone(
 
 
 class _StaleNative:
-    """A native build that does not know the program's node kinds (older than the code)."""
+    """A native build older than the code: it does not know the program's node kinds, and
+    has no `Writer` or `Splicer` at all."""
 
     class Reader:
         def __init__(self, program: Any) -> None:
@@ -624,17 +625,26 @@ class _StaleNative:
 
 
 def test_a_native_build_that_refuses_a_schema_leaves_it_to_python(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, wire: WireCodec
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    wire: WireCodec,
+    engine: Engine,
 ) -> None:
-    """Decoding and splicing go on with the Python readers and skippers, with a warning."""
+    """Decoding, writing and splicing go on in Python, with a warning."""
     monkeypatch.setattr(avro_reader_module, "NATIVE", _StaleNative)
+    monkeypatch.setattr(avro_reader_module, "_WARNED", set())
     schema = wire.catalog.latest(DATA_ACCESS_EVENT).schema
     body = wire.encode(DATA_ACCESS_EVENT, ACCESS_SAMPLES[1])
     read = compile_reader(schema)
     assert read is not None
     assert read(body, 10) == _fastavro_read(schema, body, 10)
-    assert "Rebuild them with `make setup`" in caplog.text
+    assert "Rebuild it with `make setup`" in caplog.text
     codec = RecordCodec(WireCodec())
     assert codec.splicer is not None
-    assert codec.splicer._bounds is None  # the Python skippers
+    assert not codec.splicer.native  # the Python skippers and writers
+    assert caplog.text.count("the installed build has no Writer") == 1  # one per kind
+    assert "has no Splicer" in caplog.text
+    for name, records in _contract_records(wire, engine).items():
+        for record in records:
+            assert codec.encode(name, record) == wire.encode(name, record)
     assert codec.decode(body, DATA_ACCESS_EVENT).record == wire.decode(body).record

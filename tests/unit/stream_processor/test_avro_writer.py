@@ -1,9 +1,15 @@
-"""Compiled Avro writers write exactly fastavro's bytes, for every record of the contract."""
+"""Compiled Avro writers write exactly fastavro's bytes, for every record of the contract.
+
+Every test runs against both compiled writers: the native one (schemas/native) and the
+Python closures.
+"""
 
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -12,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dua_schemas import WireCodec
+from dua_schemas.avro_reader import NATIVE
 from dua_stream import Engine, MemoryState
+from dua_stream.processor import RecordCodec
 from dua_stream.processor.avro_writer import compile_writer, zigzag
 
 from .conftest import T0, access_event, ad_event
@@ -22,6 +30,28 @@ def _fastavro(schema: dict[str, Any], record: Any) -> bytes:
     out = io.BytesIO()
     schemaless_writer(out, parse_schema(schema), record)
     return out.getvalue()
+
+
+# which writer `_compiled` builds: the native one or the Python closures
+BACKEND = {"native": True}
+
+
+@pytest.fixture(scope="module", params=["native", "python"], autouse=True)
+def writer_backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "native" and NATIVE is None:
+        if os.environ.get("CI"):  # `make setup` builds it: CI must not skip these quietly
+            pytest.fail("dua_schemas_native is not installed; `make setup` builds it")
+        pytest.skip("dua_schemas_native is not installed (`make setup` builds it with cargo)")
+    BACKEND["native"] = request.param == "native"
+    return str(request.param)
+
+
+def _compiled(schema: dict[str, Any]) -> Callable[[Any], bytes]:
+    write = compile_writer(schema, native=BACKEND["native"])
+    assert write is not None
+    # the native writer is a method of `dua_schemas_native.Writer`, the Python one a closure
+    assert (type(write).__module__ != __name__ and "Writer" in repr(write)) == BACKEND["native"]
+    return write
 
 
 @given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
@@ -66,19 +96,15 @@ SCHEMA = {
 )
 def test_compiled_writer_matches_fastavro(**record: Any) -> None:
     """Every supported type, including times before 1970 and non-ASCII text."""
-    write = compile_writer(SCHEMA)
-    assert write is not None
-    assert write(record) == _fastavro(SCHEMA, record)
+    assert _compiled(SCHEMA)(record) == _fastavro(SCHEMA, record)
 
 
 def test_contract_records_are_byte_identical(wire: WireCodec, engine: Engine) -> None:
     """Tagged events and violations of real verdicts, as the processor writes them."""
     state = MemoryState()
     now = T0 + timedelta(seconds=1)
-    tagged = compile_writer(wire.catalog.latest("TaggedAccessEvent").schema)
-    violation = compile_writer(wire.catalog.latest("Violation").schema)
-    assert tagged is not None
-    assert violation is not None
+    tagged = _compiled(wire.catalog.latest("TaggedAccessEvent").schema)
+    violation = _compiled(wire.catalog.latest("Violation").schema)
     events = [access_event(trace_id="t", attributes={"a": "b"}), ad_event("x" * 64)]
     events.append(access_event(service="carsensor", purpose=None, origin_service="jalan"))
     for event in events:
@@ -92,13 +118,10 @@ def test_contract_records_are_byte_identical(wire: WireCodec, engine: Engine) ->
 def test_unsupported_schemas_are_left_to_fastavro() -> None:
     """A union of two non-null types is not compiled: the caller keeps fastavro."""
     schema = {"type": "record", "name": "U", "fields": [{"name": "x", "type": ["int", "string"]}]}
-    assert compile_writer(schema) is None
+    assert compile_writer(schema, native=BACKEND["native"]) is None
 
 
-def test_unknown_enum_symbol_is_an_error() -> None:
-    """A value outside the enum is refused, not written as something else."""
-    write = compile_writer(SCHEMA)
-    assert write is not None
+def _record(**changes: Any) -> dict[str, Any]:
     record = {
         "text": "",
         "maybe": None,
@@ -107,8 +130,110 @@ def test_unknown_enum_symbol_is_an_error() -> None:
         "blob": b"",
         "tags": [],
         "attrs": {},
-        "kind": "Z",
+        "kind": "A",
         "n": 0,
     }
-    with pytest.raises(KeyError):
-        write(record)
+    return {**record, **changes}
+
+
+def test_unknown_enum_symbol_is_an_error() -> None:
+    """A value outside the enum is refused, not written as something else."""
+    with pytest.raises((KeyError, ValueError)):
+        _compiled(SCHEMA)(_record(kind="Z"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    at=st.datetimes(
+        min_value=datetime(1, 1, 2),  # noqa: DTZ001
+        max_value=datetime(9999, 12, 30),  # noqa: DTZ001
+        timezones=st.builds(
+            timezone, st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23))
+        ),
+    )
+)
+def test_times_in_any_fixed_offset_match_fastavro(at: datetime) -> None:
+    """A datetime is written as its UTC instant, whatever its zone, over datetime's range."""
+    assert _compiled(SCHEMA)(_record(at=at)) == _fastavro(SCHEMA, _record(at=at))
+
+
+class _Odd(str):
+    """A str subclass, as StrEnum members are."""
+
+
+# Values a compiled writer may refuse (the caller then asks fastavro), but must never write
+# differently from fastavro.
+ODD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+    st.builds(_Odd, st.sampled_from(["A", "B", "x"])),
+    st.binary(max_size=5),
+    st.builds(bytearray, st.binary(max_size=5)),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.tuples(st.text(max_size=3)),
+    st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2),
+    st.datetimes(timezones=st.none() | st.just(UTC)),
+    st.just("\ud800"),  # a lone surrogate: not encodable
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(field=st.sampled_from([f["name"] for f in SCHEMA["fields"]]), value=ODD_VALUES)
+def test_odd_values_are_written_as_fastavro_writes_them_or_refused(field: str, value: Any) -> None:
+    """Wrong types, ints past 64 bits, naive times, subclasses: fastavro's bytes or an error
+    the codec catches (it then asks fastavro), never other bytes."""
+    record = _record(**{field: value})
+    try:
+        got = _compiled(SCHEMA)(record)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return
+    try:
+        want = _fastavro(SCHEMA, record)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        pytest.fail(f"{field}={value!r} written as {got!r}, where fastavro refuses it: {exc!r}")
+    assert got == want
+
+
+def test_a_missing_field_is_refused_and_left_to_fastavro() -> None:
+    """fastavro may fill in a default; a compiled writer does not guess."""
+    record = _record()
+    del record["flag"]
+    with pytest.raises((KeyError, ValueError)):
+        _compiled(SCHEMA)(record)
+
+
+def test_a_list_nested_in_itself_is_refused() -> None:
+    """A cyclic value stops at the depth limit (or Python's recursion limit), not a crash."""
+    schema = {
+        "type": "record",
+        "name": "Tree",
+        "fields": [{"name": "kids", "type": {"type": "array", "items": "Tree"}}],
+    }
+    tree: dict[str, Any] = {"kids": []}
+    tree["kids"].append(tree)
+    with pytest.raises((RecursionError, ValueError)):
+        _compiled(schema)(tree)
+    assert _compiled(schema)({"kids": [{"kids": []}, {"kids": ()}]}) == b"\x04\x00\x00\x00"
+
+
+def test_the_codec_writes_what_fastavro_writes_even_where_the_compiled_writer_refuses(
+    wire: WireCodec,
+) -> None:
+    """A bytearray payload prefix or a missing optional field: the codec's answer is fastavro's."""
+    codec = RecordCodec(wire, native=BACKEND["native"])
+    record = {
+        "rejected_at": T0,
+        "step_id": "decode",
+        "reason": "corrupt_body",
+        "detail": "x",
+        "source_topic": "raw",
+        "source_partition": 0,
+        "source_offset": 1,
+        "payload_size": 3,
+        "payload_prefix": bytearray(b"abc"),
+        "key": None,
+    }
+    assert codec.encode("RejectedEvent", record) == wire.encode("RejectedEvent", record)

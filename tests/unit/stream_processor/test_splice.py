@@ -45,13 +45,13 @@ TEXT = st.text(min_size=1, max_size=70).filter(lambda t: bool(t.strip()))
 
 @pytest.fixture(scope="module", params=["native", "python"])
 def codec(request: pytest.FixtureRequest, wire: WireCodec) -> RecordCodec:
-    """Every splicing test runs with field bounds from the native reader and from Python."""
+    """Every splicing test runs with the native splicer and with the Python one."""
     native = request.param == "native"
     if native and NATIVE is None:
         pytest.skip("dua_schemas_native is not installed (`make setup` builds it with cargo)")
     codec = RecordCodec(wire, native=native)
     assert codec.splicer is not None
-    assert (codec.splicer._bounds is not None) == native
+    assert codec.splicer.native == native
     return codec
 
 
@@ -215,3 +215,25 @@ def test_input_only_fastavro_reads_is_encoded_in_full(
     assert codec.encode_tagged(verdict, NOW, odd) == codec.encode(
         TAGGED_ACCESS_EVENT, verdict.tagged(NOW)
     )
+
+
+def test_cut_or_corrupt_input_is_refused_with_an_error_the_codec_catches(
+    codec: RecordCodec, wire: WireCodec, engine: Engine
+) -> None:
+    """Every prefix and every one-byte change of a body: bytes or IndexError/ValueError,
+    never another exception (a native panic would stop the worker)."""
+    payload = wire.encode(DATA_ACCESS_EVENT, access_event(trace_id="t", attributes={"a": "b"}))
+    verdict = _verdict(codec, engine, payload)
+    assert codec.splicer is not None
+    refused = 0
+    bodies = [payload[:cut] for cut in range(10, len(payload))]
+    bodies += [
+        payload[:at] + bytes([payload[at] ^ 0xFF]) + payload[at + 1 :]
+        for at in range(10, len(payload))
+    ]
+    for body in bodies:
+        try:
+            codec.splicer.encode(body, 10, verdict, NOW)
+        except (IndexError, ValueError):
+            refused += 1
+    assert refused > len(payload) // 2  # cuts before the copied tail are all caught

@@ -10,6 +10,13 @@ Only the types the dua schemas use are compiled: records, enums, arrays, maps, s
 bytes, booleans, ints and longs (timestamp-millis included) and `["null", X]` unions. For any
 other schema `compile_writer` returns None and the caller keeps fastavro. The tests compare
 every byte with fastavro's.
+
+When the native build (`dua_schemas_native`, `schemas/native`) is installed, `compile_writer`
+returns its `Writer` instead (~1 µs instead of ~9 µs for a Violation), built from the same
+program as the native reader (`dua_schemas.avro_reader.compile_program`). It follows the
+rules of these closures, one for one, but takes only the exact types they are written for
+(str, int, bool, bytes, aware datetimes, dicts, lists and tuples): for any other value it
+raises ValueError, and the caller falls back to fastavro, whose bytes are the same.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
+
+from dua_schemas.avro_reader import compile_program, native_build
 
 Write = Callable[[Any, list[bytes]], None]
 
@@ -62,13 +71,21 @@ def _string_writer() -> Write:
 
 
 def _bytes_write(value: bytes, out: list[bytes]) -> None:
+    if not isinstance(value, (bytes, bytearray)):  # `bytes()` would take a list, or an int
+        raise TypeError(f"{type(value).__name__} is not bytes")
     out.append(zigzag(len(value)))
     out.append(bytes(value))
+
+
+_LONG_MIN: Final = -(2**63)
+_LONG_MAX: Final = 2**63 - 1
 
 
 def _long_write(value: int, out: list[bytes]) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{value!r} is not an int")
+    if not _LONG_MIN <= value <= _LONG_MAX:  # fastavro refuses these (OverflowError)
+        raise ValueError(f"{value} does not fit in 64 bits")
     out.append(zigzag(value))
 
 
@@ -111,7 +128,7 @@ def _nullable_writer(item: Write) -> Write:
 
 def _array_writer(item: Write) -> Write:
     def write(value: list[Any], out: list[bytes]) -> None:
-        if value:
+        if len(value):  # not `if value:`, which would write None as an empty array
             out.append(zigzag(len(value)))
             for element in value:
                 item(element, out)
@@ -124,7 +141,7 @@ def _map_writer(item: Write) -> Write:
     key = _string_writer()
 
     def write(value: dict[str, Any], out: list[bytes]) -> None:
-        if value:
+        if len(value):  # not `if value:`, which would write None as an empty map
             out.append(zigzag(len(value)))
             for name, element in value.items():
                 key(name, out)
@@ -185,8 +202,19 @@ def _primitive(name: str, named: dict[str, Write]) -> Write:
     raise Unsupported(f"type {name!r}")
 
 
-def compile_writer(schema: dict[str, Any]) -> Callable[[dict[str, Any]], bytes] | None:
-    """A function writing records of `schema` (its .avsc form) as Avro binary, or None."""
+def compile_writer(
+    schema: dict[str, Any], *, native: bool = True
+) -> Callable[[dict[str, Any]], bytes] | None:
+    """A function writing records of `schema` (its .avsc form) as Avro binary, or None.
+
+    `native`: the native `Writer` when it is installed and compiles `schema`. Either raises
+    (KeyError, TypeError or ValueError) on a record it does not write; fastavro then decides.
+    """
+    program = compile_program(schema) if native else None
+    writer = native_build("Writer", program) if program is not None else None
+    if writer is not None:
+        write_native: Callable[[dict[str, Any]], bytes] = writer.write
+        return write_native
     try:
         write = _compile(schema, {})
     except Unsupported:

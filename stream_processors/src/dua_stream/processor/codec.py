@@ -39,7 +39,7 @@ class RecordCodec:
     __slots__ = ("_access_header", "_splicer", "_writers", "codec")
 
     def __init__(self, codec: WireCodec, *, native: bool = True) -> None:
-        """`native`: let the splicer use the native reader when it is installed."""
+        """`native`: write and splice with the native code when it is installed."""
         self.codec = codec
         # record name -> (header bytes, parsed schema, compiled writer), only without a registry
         self._writers: dict[str, tuple[bytes, Any, Callable[[dict[str, Any]], bytes] | None]] = {}
@@ -49,7 +49,7 @@ class RecordCodec:
                 self._writers[name] = (
                     SINGLE_OBJECT_MAGIC + latest.fingerprint,
                     latest.parsed,
-                    compile_writer(latest.schema),
+                    compile_writer(latest.schema, native=native),
                 )
         access = codec.catalog.latest(DATA_ACCESS_EVENT)
         self._access_header = SINGLE_OBJECT_MAGIC + access.fingerprint
@@ -105,6 +105,6 @@ class RecordCodec:
         out.write(header)
         try:
             schemaless_writer(out, schema, record)
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             raise InvalidEvent(name, f"does not fit its schema: {exc}") from exc
         return out.getvalue()
