@@ -21,8 +21,7 @@ from __future__ import annotations
 import io
 import json
 import struct
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from fastavro import schemaless_reader, schemaless_writer
 
@@ -36,9 +35,11 @@ _SINGLE_OBJECT_HEADER = 10
 _CONFLUENT_HEADER = 5
 
 
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    """A decoded message: which record it is, the version it was written with, its content."""
+class Decoded(NamedTuple):
+    """A decoded message: which record it is, the version it was written with, its content.
+
+    A NamedTuple, not a frozen dataclass: one is made per message read.
+    """
 
     name: str
     writer_version: int

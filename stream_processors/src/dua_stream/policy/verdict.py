@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, NamedTuple
 
@@ -26,8 +25,9 @@ def violation_id(event_id: str, rule: str, policy_version: str) -> str:
     return digest.hexdigest()[:VIOLATION_ID_LENGTH]
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+# Finding and Verdict are NamedTuples, not frozen dataclasses: one Verdict is made per event,
+# and a frozen dataclass's `__init__` sets each field through `object.__setattr__` (~1 µs).
+class Finding(NamedTuple):
     """One rule broken by one event."""
 
     violation_id: str
@@ -49,8 +49,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """An event with its categories and findings under one policy version.
 
     `event` is the record as given (not copied): callers must not change it afterwards.

@@ -18,6 +18,8 @@ import json
 from collections.abc import MutableMapping
 from typing import Any, Final, NamedTuple
 
+import orjson
+
 from dua_stream.policy.state import REIDENTIFICATION_PREFIX
 
 CONSENT_TABLE: Final = "consent"
@@ -39,19 +41,29 @@ class StateChange(NamedTuple):
     partition: int
 
 
-# One encoder each: `json.dumps` with any non-default option builds a new encoder per call.
-_KEY_ENCODER: Final = json.JSONEncoder()
-_VALUE_ENCODER: Final = json.JSONEncoder(separators=(",", ":"))
-
-
 def encode_key(key: str) -> bytes:
-    """Table keys as Faust's `json` key serializer writes them."""
-    return _KEY_ENCODER.encode(key).encode()
+    """Table keys byte for byte as Faust's `json` key serializer writes them: the changelog
+    is compacted by key bytes, so a key written any other way would never replace Faust's.
+
+    Faust's `json` codec writes with orjson when it is installed, and it is (a dependency of
+    this package, for the values below): UTF-8, compact.
+    """
+    return _dumps(key)
 
 
 def encode_value(value: dict[str, Any]) -> bytes:
-    """Table values as Faust's `json` value serializer writes them."""
-    return _VALUE_ENCODER.encode(value).encode()
+    """Table values as Faust's `json` value serializer writes them (~0.4 µs with orjson;
+    `json` takes ~4 µs for a re-identification entry, written for most events)."""
+    return _dumps(value)
+
+
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson refuses ints past 64 bits and lone surrogates; `json` does not
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "surrogatepass"
+        )
 
 
 class TableState:
