@@ -56,8 +56,8 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
     metrics.set_policy(reloader.engine.policy_version)
     log.info("policy %s in force", reloader.engine.policy_version)
     log.info(
-        "Avro readers: %s",
-        "native" if NATIVE is not None else "Python (dua-schemas-native not installed, ~5x slower)",
+        "Avro readers and writers: %s",
+        "native" if NATIVE is not None else "Python (dua-schemas-native not installed, slower)",
     )
     app, tables = build_app(config)
     changelogs = {name: table.changelog_topic.get_topic_name() for name, table in tables.items()}
