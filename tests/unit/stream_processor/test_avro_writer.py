@@ -7,7 +7,6 @@ Python closures.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -18,12 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dua_schemas import WireCodec
-from dua_schemas.avro_reader import NATIVE
 from dua_stream import Engine, MemoryState
 from dua_stream.processor import RecordCodec
 from dua_stream.processor.avro_writer import compile_writer, zigzag
 
-from .conftest import T0, access_event, ad_event
+from .conftest import T0, access_event, ad_event, use_backend
 
 
 def _fastavro(schema: dict[str, Any], record: Any) -> bytes:
@@ -38,11 +36,7 @@ BACKEND = {"native": True}
 
 @pytest.fixture(scope="module", params=["native", "python"], autouse=True)
 def writer_backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "native" and NATIVE is None:
-        if os.environ.get("CI"):  # `make setup` builds it: CI must not skip these quietly
-            pytest.fail("dua_schemas_native is not installed; `make setup` builds it")
-        pytest.skip("dua_schemas_native is not installed (`make setup` builds it with cargo)")
-    BACKEND["native"] = request.param == "native"
+    BACKEND["native"] = use_backend(request.param)
     return str(request.param)
 
 

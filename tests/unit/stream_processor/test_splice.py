@@ -13,12 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dua_schemas import DATA_ACCESS_EVENT, TAGGED_ACCESS_EVENT, WireCodec
-from dua_schemas.avro_reader import NATIVE
 from dua_stream import Engine, MemoryState, Verdict
 from dua_stream.processor import RecordCodec
 from dua_stream.processor.splice import TaggedSplicer
 
-from .conftest import T0, access_event
+from .conftest import T0, access_event, use_backend
 
 NOW = T0 + timedelta(seconds=3)
 ELEMENTS = [
@@ -46,9 +45,7 @@ TEXT = st.text(min_size=1, max_size=70).filter(lambda t: bool(t.strip()))
 @pytest.fixture(scope="module", params=["native", "python"])
 def codec(request: pytest.FixtureRequest, wire: WireCodec) -> RecordCodec:
     """Every splicing test runs with the native splicer and with the Python one."""
-    native = request.param == "native"
-    if native and NATIVE is None:
-        pytest.skip("dua_schemas_native is not installed (`make setup` builds it with cargo)")
+    native = use_backend(request.param)
     codec = RecordCodec(wire, native=native)
     assert codec.splicer is not None
     assert codec.splicer.native == native
