@@ -15,6 +15,7 @@ from confluent_kafka.admin import AdminClient
 
 from dua.kafka import free_ports
 from dua.kafka.ports import port_in_use
+from dua.kafka.process import is_alive
 from dua.settings import Settings
 
 from .processor_harness import (
@@ -54,14 +55,6 @@ def _two_free_ports() -> int:
         (port,) = free_ports(1)
         if port < 65535 and not port_in_use("127.0.0.1", port + 1):
             return port
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_two_workers_share_the_partitions_and_a_killed_worker_is_restarted(
@@ -115,4 +108,5 @@ def test_two_workers_share_the_partitions_and_a_killed_worker_is_restarted(
         tagged.close()
         status = pool.stop()
     assert status == 0, pool.log_text()
-    assert not any(_alive(pid) for pid in workers)  # stopped with the pool, none left behind
+    # stopped with the pool, none left behind (the marker: a worker's own command line)
+    assert not any(is_alive(pid, "--worker-index") for pid in workers)

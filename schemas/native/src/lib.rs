@@ -45,6 +45,8 @@ enum Node {
     Record(Vec<(Py<PyString>, usize)>),
 }
 
+/// The `ValueError` of bytes not read, or a value not written, the way the Python code would:
+/// the caller then leaves it to fastavro.
 fn malformed(what: &str) -> PyErr {
     PyValueError::new_err(what.to_owned())
 }
@@ -397,14 +399,11 @@ impl Reader {
         Ok((value, cursor.pos))
     }
 
-    /// Where the root record's first `count` fields end: `[pos, end of field 0, …]`, read
-    /// by the rules of `read` without building the values (`ValueError` where it fails).
-    fn bounds(&self, body: &[u8], pos: usize, count: usize) -> PyResult<Vec<usize>> {
-        self.field_ends(body, pos, count)
-    }
 }
 
 impl Reader {
+    /// Where the root record's first `count` fields end: `[pos, end of field 0, …]`, read
+    /// by the rules of `read` without building the values (`ValueError` where it fails).
     fn field_ends(&self, body: &[u8], pos: usize, count: usize) -> PyResult<Vec<usize>> {
         let Node::Record(fields) = &self.nodes[0] else {
             return Err(PyValueError::new_err("the root is not a record"));
@@ -426,10 +425,6 @@ impl Reader {
 // ---------------------------------------------------------------------------------------
 // Writing
 
-fn unwritable(what: &str) -> PyErr {
-    PyValueError::new_err(what.to_owned())
-}
-
 /// An Avro int/long: zig-zag, then a base-128 varint.
 #[inline]
 fn put_long(out: &mut Vec<u8>, value: i64) {
@@ -450,15 +445,15 @@ fn put_sized(out: &mut Vec<u8>, data: &[u8]) {
 /// A Python int that is not a bool, as the Python writer takes them, within 64 bits.
 fn long_of(value: &Bound<'_, PyAny>) -> PyResult<i64> {
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
-        return Err(unwritable("not an int"));
+        return Err(malformed("not an int"));
     }
-    value.extract::<i64>().map_err(|_| unwritable("an int wider than 64 bits"))
+    value.extract::<i64>().map_err(|_| malformed("an int wider than 64 bits"))
 }
 
 fn text_of<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
     // str subclasses too (StrEnum members): the Python writer calls `value.encode()`
-    let text = value.cast::<PyString>().map_err(|_| unwritable("not a str"))?;
-    text.to_str().map_err(|_| unwritable("a str that is not valid UTF-8 (surrogates)"))
+    let text = value.cast::<PyString>().map_err(|_| malformed("not a str"))?;
+    text.to_str().map_err(|_| malformed("a str that is not valid UTF-8 (surrogates)"))
 }
 
 /// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
@@ -477,14 +472,14 @@ fn datetime_millis(value: &Bound<'_, PyDateTime>) -> PyResult<i64> {
     let py = value.py();
     let tz = value
         .get_tzinfo()
-        .ok_or_else(|| unwritable("timestamp-millis needs a timezone-aware datetime"))?;
+        .ok_or_else(|| malformed("timestamp-millis needs a timezone-aware datetime"))?;
     let offset_us = if tz.is(PyTzInfo::utc(py)?) {
         0
     } else {
         let offset = value.call_method0("utcoffset")?;
         let offset = offset
             .cast::<PyDelta>()
-            .map_err(|_| unwritable("a datetime whose tzinfo gives no UTC offset"))?;
+            .map_err(|_| malformed("a datetime whose tzinfo gives no UTC offset"))?;
         i64::from(offset.get_days()) * 86_400_000_000
             + i64::from(offset.get_seconds()) * 1_000_000
             + i64::from(offset.get_microseconds())
@@ -510,23 +505,23 @@ fn put_value(
     depth: usize,
 ) -> PyResult<()> {
     if depth > MAX_DEPTH {
-        return Err(unwritable("nested too deep"));
+        return Err(malformed("nested too deep"));
     }
     match &nodes[node] {
         Node::Null => {
             if !value.is_none() {
-                return Err(unwritable("not None"));
+                return Err(malformed("not None"));
             }
         }
         Node::Boolean => {
             // exactly True or False, as the Python writer (1 is not a boolean)
-            let flag = value.cast_exact::<PyBool>().map_err(|_| unwritable("not a bool"))?;
+            let flag = value.cast_exact::<PyBool>().map_err(|_| malformed("not a bool"))?;
             out.push(u8::from(flag.is_true()));
         }
         Node::Long => put_long(out, long_of(value)?),
         Node::String => put_sized(out, text_of(value)?.as_bytes()),
         Node::Bytes => {
-            let data = value.cast::<PyBytes>().map_err(|_| unwritable("not bytes"))?;
+            let data = value.cast::<PyBytes>().map_err(|_| malformed("not bytes"))?;
             put_sized(out, data.as_bytes());
         }
         Node::TimestampMillis => match value.cast::<PyDateTime>() {
@@ -536,7 +531,7 @@ fn put_value(
         Node::Enum(_, indexes) => {
             let at = indexes
                 .get(text_of(value)?)
-                .ok_or_else(|| unwritable("not a symbol of the enum"))?;
+                .ok_or_else(|| malformed("not a symbol of the enum"))?;
             put_long(out, *at as i64);
         }
         Node::Nullable(item) => {
@@ -563,12 +558,12 @@ fn put_value(
                     }
                 }
             } else {
-                return Err(unwritable("not a list"));
+                return Err(malformed("not a list"));
             }
             out.push(0);
         }
         Node::Map(item) => {
-            let dict = value.cast_exact::<PyDict>().map_err(|_| unwritable("not a dict"))?;
+            let dict = value.cast_exact::<PyDict>().map_err(|_| malformed("not a dict"))?;
             if !dict.is_empty() {
                 put_long(out, dict.len() as i64);
                 for (key, element) in dict.iter() {
@@ -579,12 +574,12 @@ fn put_value(
             out.push(0);
         }
         Node::Record(fields) => {
-            let dict = value.cast_exact::<PyDict>().map_err(|_| unwritable("not a dict"))?;
+            let dict = value.cast_exact::<PyDict>().map_err(|_| malformed("not a dict"))?;
             for (name, field) in fields {
                 // a missing field: fastavro may fill in its default, so it decides
                 let element = dict
                     .get_item(name.bind(value.py()))?
-                    .ok_or_else(|| unwritable("a field is missing"))?;
+                    .ok_or_else(|| malformed("a field is missing"))?;
                 put_value(nodes, *field, &element, out, depth + 1)?;
             }
         }
@@ -720,7 +715,7 @@ impl Splicer {
                 }
                 Step::Raw(value) => {
                     let item = values.get_item(value)?;
-                    let data = item.cast::<PyBytes>().map_err(|_| unwritable("not bytes"))?;
+                    let data = item.cast::<PyBytes>().map_err(|_| malformed("not bytes"))?;
                     out.extend_from_slice(data.as_bytes());
                 }
             }

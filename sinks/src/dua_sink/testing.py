@@ -10,6 +10,7 @@ from typing import Any
 
 from clickhouse_connect.driver.exceptions import OperationalError
 
+from dua_schemas.testing import access_record
 from dua_sink.connection import ClickHouseClient
 
 
@@ -78,33 +79,26 @@ class FailingClient:
 
 
 def tagged_event(**overrides: Any) -> dict[str, Any]:
-    """A valid TaggedAccessEvent record (fastavro's dict form); fields overridable."""
-    record: dict[str, Any] = {
-        "event_id": str(uuid.uuid4()),
-        "occurred_at": datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-        "processed_at": datetime(2026, 1, 5, 9, 30, 1, tzinfo=UTC),
-        "policy_version": "test-1",
-        "service": "jalan",
-        "actor": {"kind": "SERVICE", "id": "jalan-api"},
-        "subject_id": "0" * 64,
-        "purpose": "service.identity_verification",
-        "purpose_category": "service",
-        "purpose_known": True,
-        "elements": [{"code": "user.name", "category": "personal", "sensitivity": "normal"}],
-        "operation": "READ",
-        "processing": "RAW",
-        "destination": {"kind": "INTERNAL", "name": None},
-        "origin_service": None,
-        "consent": {
-            "targeting_opt_out": False,
-            "publication_consent": False,
-            "payroll_other_use_consent": False,
-        },
-        "record_count": 1,
-        "trace_id": None,
-        "attributes": {},
-        "violations": [],
-    }
+    """A valid TaggedAccessEvent record (fastavro's dict form); fields overridable.
+
+    The fields it shares with its DataAccessEvent come from `access_record`, the one
+    compliant event of every test suite.
+    """
+    record = access_record(
+        occurred_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+        service="jalan",
+        actor={"kind": "SERVICE", "id": "jalan-api"},
+        subject_id="0" * 64,
+        purpose="service.identity_verification",
+        elements=[{"code": "user.name", "category": "personal", "sensitivity": "normal"}],
+    )
+    record.update(
+        processed_at=datetime(2026, 1, 5, 9, 30, 1, tzinfo=UTC),
+        policy_version="test-1",
+        purpose_category="service",
+        purpose_known=True,
+        violations=[],
+    )
     record.update(overrides)
     return record
 

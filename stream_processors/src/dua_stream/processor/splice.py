@@ -370,7 +370,14 @@ class TaggedSplicer:
         program = compile_program(dict(access_schema)) if native else None
         if program is not None:
             plan = _native_plan(
-                program, tagged_schema, header, steps, names=names, writers=writers, needed=needed
+                program,
+                tagged_schema,
+                header,
+                steps,
+                names=names,
+                writers=writers,
+                getters=getters,
+                needed=needed,
             )
         return cls(header, skips[:needed], steps, writers, getters, native=plan)
 
@@ -430,6 +437,7 @@ def _native_plan(
     *,
     names: list[str],
     writers: list[Callable[[Any, list[bytes]], None]],
+    getters: list[Callable[[Verdict, datetime], Any]],
     needed: int,
 ) -> NativePlan | None:
     """The splicing plan as a native `Splicer` and its value getters, or None.
@@ -448,8 +456,7 @@ def _native_plan(
         if at < 0:
             native_steps.append(("copy", first, stop))
             continue
-        writer = writers[at]
-        getter = _VERDICT_FIELDS[names[at]]
+        writer, getter = writers[at], getters[at]
         if isinstance(writer, (_SameTimeWriter, _ElementsWriter)):
             native_steps.append(("raw", len(values)))
             values.append(_encoded_by(writer.encoded, getter))
