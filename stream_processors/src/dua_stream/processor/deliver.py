@@ -4,16 +4,20 @@ Delivery reports are served on the event loop's own thread (`serve()`, a task po
 producer, plus a poll after each batch): served from a second thread, every report would
 wait for the GIL held by the batch work, and the window of batches in flight would stall. A
 `Delivery` counts the outstanding messages of one batch and resolves an asyncio future when
-none is left. Failed
-messages are produced again (after a pause) until the broker takes them: a batch is never
-reported done with an output missing, so its inputs are never acknowledged too early.
+none is left. Failed messages are produced again (after a pause) until the broker takes
+them: a batch is never reported done with an output missing, so its inputs are never
+acknowledged too early.
+
+Because every report of a running worker comes from `poll()` on the loop's thread, the count
+needs no lock: the report callback runs once per output message (~2 per event), so it does
+the least it can. The one call from elsewhere, `close()`'s flush, comes after the loop has
+stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -31,17 +35,17 @@ _IDLE_S: Final = 0.002
 class Delivery:
     """The outstanding messages of one batch; `future` resolves with the failed ones."""
 
-    __slots__ = ("_lock", "_loop", "_pending", "failed", "future")
+    __slots__ = ("_loop", "_pending", "failed", "future")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, messages: int) -> None:
         self._loop = loop
-        self._lock = threading.Lock()
-        self._pending = 1  # held by the producing side until every message is handed over
+        # one more than the messages, held by the producing side until all are handed over
+        self._pending = messages + 1
         self.failed: list[Output] = []
         self.future: asyncio.Future[list[Output]] = loop.create_future()
 
     def on_delivery(self, error: KafkaError | None, message: Any) -> None:
-        """confluent-kafka's delivery report (runs in `Producer.poll`)."""
+        """confluent-kafka's delivery report (runs in `Producer.poll`, on the loop's thread)."""
         if error is not None:
             partition = message.partition()
             self.failed.append(
@@ -53,21 +57,24 @@ class Delivery:
                     partition if partition is not None and partition >= 0 else None,
                 )
             )
-        self._release()
-
-    def add(self) -> None:
-        with self._lock:
-            self._pending += 1
+        self._pending -= 1
+        if not self._pending:
+            self._done()
 
     def sealed(self) -> None:
         """Every message has been handed to the producer."""
-        self._release()
+        self._pending -= 1
+        if not self._pending:
+            self._done()
 
-    def _release(self) -> None:
-        with self._lock:
-            self._pending -= 1
-            done = self._pending == 0
-        if done:
+    @property
+    def pending(self) -> int:
+        """Messages not yet reported (plus one until `sealed()`)."""
+        return self._pending
+
+    def _done(self) -> None:
+        # call_soon: the future's callbacks must not run inside the producer's poll
+        if not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._resolve)
 
     def _resolve(self) -> None:
@@ -91,7 +98,7 @@ class Deliverer:
 
     def produce(self, outputs: Sequence[Output], loop: asyncio.AbstractEventLoop) -> Delivery:
         """Hand `outputs` to the producer; await `wait(delivery)` for the broker's answer."""
-        delivery = Delivery(loop)
+        delivery = Delivery(loop, len(outputs))
         self._produce_into(delivery, outputs)
         delivery.sealed()
         self._producer.poll(0)  # reports of earlier batches, without waiting
@@ -118,10 +125,8 @@ class Deliverer:
     def _produce_into(self, delivery: Delivery, outputs: Sequence[Output]) -> None:
         produce = self._producer.produce
         report = delivery.on_delivery
-        add = delivery.add
         for output in outputs:
             topic, key, value, headers, partition = output
-            add()
             while True:
                 try:
                     if partition is None:
