@@ -13,7 +13,8 @@
 //! writes, for values of exactly the types that writer takes. On any other value it raises
 //! `ValueError` and the caller falls back to the Python writers. `Splicer` writes a
 //! TaggedAccessEvent from its DataAccessEvent's bytes and the verdict's fields (see
-//! `dua_stream.processor.splice`).
+//! `dua_stream.processor.splice`). `Checker` (module `check`) is the quick yes of event
+//! validation.
 
 use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
@@ -22,6 +23,8 @@ use pyo3::types::{
     PyString, PyTimeAccess, PyTuple, PyTzInfo, PyTzInfoAccess,
 };
 use std::collections::HashMap;
+
+mod check;
 
 /// Deeper than any dua record; a recursive schema fed hostile bytes stops here, not in a
 /// stack overflow (Python's reader stops at its recursion limit the same way).
@@ -617,6 +620,8 @@ enum Step {
     Copy(usize, usize),
     /// `values[value]` written as the output program's node `node`.
     Write(usize, usize),
+    /// The attribute `name` of the verdict, written as node `node` (no Python call to get it).
+    Attr(usize, Py<PyString>),
     /// `values[value]`, bytes already encoded by the caller.
     Raw(usize),
 }
@@ -625,7 +630,8 @@ enum Step {
 ///
 /// `steps` (from `dua_stream.processor.splice`): `("copy", first, stop)` copies the input
 /// fields `first..stop`; `("write", node, value)` writes `values[value]` as node `node` of the
-/// output program; `("raw", value)` appends `values[value]` (bytes). The boundaries of the
+/// output program; `("attr", node, name)` writes the verdict's attribute `name` as node
+/// `node`; `("raw", value)` appends `values[value]` (bytes). The boundaries of the
 /// first `needed` input fields are found (and checked) by the input program's rules; a copy
 /// ending past them runs to the end of the body.
 #[pyclass(frozen, module = "dua_schemas_native")]
@@ -645,6 +651,10 @@ fn step(entry: &Bound<'_, PyAny>) -> PyResult<Step> {
         ("copy", 3) => Step::Copy(entry.get_item(1)?.extract()?, entry.get_item(2)?.extract()?),
         ("write", 3) => Step::Write(entry.get_item(1)?.extract()?, entry.get_item(2)?.extract()?),
         ("raw", 2) => Step::Raw(entry.get_item(1)?.extract()?),
+        ("attr", 3) => {
+            let name: String = entry.get_item(2)?.extract()?;
+            Step::Attr(entry.get_item(1)?.extract()?, PyString::intern(entry.py(), &name).unbind())
+        }
         _ => return Err(PyValueError::new_err(format!("unknown splice step {kind:?}"))),
     })
 }
@@ -683,19 +693,25 @@ impl Splicer {
                     }
                     values = values.max(value + 1);
                 }
+                Step::Attr(node, _) => {
+                    if node >= output.len() {
+                        return Err(PyValueError::new_err("a write of an unknown node"));
+                    }
+                }
                 Step::Raw(value) => values = values.max(value + 1),
             }
         }
         Ok(Splicer { input, output, header: header.to_vec(), needed, steps, values })
     }
 
-    /// The framed output of the input record at `body[start:]` (the rest of `body`) and
-    /// `values`, the verdict's fields in the order the steps name them.
+    /// The framed output of the input record at `body[start:]` (the rest of `body`), the
+    /// `verdict` ("attr" steps) and `values`, the other fields in the order the steps name them.
     fn encode<'py>(
         &self,
         py: Python<'py>,
         body: &[u8],
         start: usize,
+        verdict: &Bound<'py, PyAny>,
         values: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         if values.len() < self.values {
@@ -705,15 +721,19 @@ impl Splicer {
         let mut out = Vec::with_capacity(self.header.len() + body.len() + 128);
         out.extend_from_slice(&self.header);
         for s in &self.steps {
-            match *s {
-                Step::Copy(first, stop) => {
+            match s {
+                &Step::Copy(first, stop) => {
                     let end = if stop <= self.needed { bounds[stop] } else { body.len() };
                     out.extend_from_slice(&body[bounds[first]..end]);
                 }
-                Step::Write(node, value) => {
+                &Step::Write(node, value) => {
                     put_value(&self.output, node, &values.get_item(value)?, &mut out, 1)?;
                 }
-                Step::Raw(value) => {
+                Step::Attr(node, name) => {
+                    let value = verdict.getattr(name.bind(py))?;
+                    put_value(&self.output, *node, &value, &mut out, 1)?;
+                }
+                &Step::Raw(value) => {
                     let item = values.get_item(value)?;
                     let data = item.cast::<PyBytes>().map_err(|_| malformed("not bytes"))?;
                     out.extend_from_slice(data.as_bytes());
@@ -729,5 +749,6 @@ fn dua_schemas_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Reader>()?;
     m.add_class::<Writer>()?;
     m.add_class::<Splicer>()?;
+    m.add_class::<check::Checker>()?;
     Ok(())
 }

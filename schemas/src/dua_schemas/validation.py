@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
+from dua_schemas.avro_reader import native_build
 from dua_schemas.errors import InvalidEvent
 from dua_schemas.records import (
     ACTOR_KINDS,
@@ -69,7 +70,7 @@ def validate_event(event: Mapping[str, Any]) -> None:
 
     `event` is in the record form (what fastavro reads and writes, defaults applied).
     """
-    if not _plainly_valid(event):
+    if not _quick_yes(event):
         check_event_fully(event)
 
 
@@ -190,6 +191,51 @@ def _plainly_valid(event: Mapping[str, Any]) -> bool:
         ):
             return False
     return True
+
+
+def quick_spec() -> tuple[Any, ...]:
+    """`_plainly_valid`'s checks as data, for the native `Checker` (`schemas/native`).
+
+    The kinds: `("text", limit, blank_ok)`, `("uuid",)`, `("symbols", names)`, `("bool",)`,
+    `("int", low, high)`, `("aware_datetime",)`, `("nullable", check)`, `("record", ((key,
+    check), ...))`, `("list", min, max, check)`, `("map", max, key_check, value_check)`.
+    Types are exact, as in `_plainly_valid`; keys a record does not name are not looked at.
+    """
+    code = ("text", MAX_CODE_LENGTH, False)
+    text = ("text", MAX_TEXT_LENGTH, False)
+
+    def nullable(check: tuple[Any, ...]) -> tuple[Any, ...]:
+        return ("nullable", check)
+
+    def record(*fields: tuple[str, tuple[Any, ...]]) -> tuple[Any, ...]:
+        return ("record", fields)
+
+    return record(
+        ("event_id", ("uuid",)),
+        ("occurred_at", ("aware_datetime",)),
+        ("service", code),
+        ("actor", record(("kind", ("symbols", ACTOR_KINDS)), ("id", text))),
+        ("subject_id", nullable(text)),
+        ("elements", ("list", 1, MAX_ELEMENTS, code)),
+        ("purpose", nullable(code)),
+        ("operation", ("symbols", OPERATIONS)),
+        ("processing", ("symbols", PROCESSING_STATES)),
+        ("destination", record(("kind", ("symbols", DESTINATION_KINDS)), ("name", nullable(text)))),
+        ("origin_service", nullable(code)),
+        ("consent", record(*((flag, ("bool",)) for flag in CONSENT_FLAGS))),
+        ("record_count", ("int", 0, MAX_RECORD_COUNT)),
+        ("trace_id", nullable(text)),
+        ("attributes", ("map", MAX_ATTRIBUTES, code, ("text", MAX_TEXT_LENGTH, True))),
+    )
+
+
+def _quick_check() -> Callable[[Any], bool]:
+    """The native quick yes when it is built (~0.3 µs an event instead of ~3), else Python's."""
+    checker = native_build("Checker", quick_spec())
+    return _plainly_valid if checker is None else checker.check
+
+
+_quick_yes: Final = _quick_check()
 
 
 def validate_consent(change: Mapping[str, Any]) -> None:

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dua_schemas import DATA_ACCESS_EVENT, TAGGED_ACCESS_EVENT, WireCodec
+from dua_schemas.avro_reader import NATIVE, compile_program
 from dua_stream import Engine, MemoryState, Verdict
 from dua_stream.processor import RecordCodec
 from dua_stream.processor.splice import TaggedSplicer
@@ -234,3 +235,23 @@ def test_cut_or_corrupt_input_is_refused_with_an_error_the_codec_catches(
         except (IndexError, ValueError):
             refused += 1
     assert refused > len(payload) // 2  # cuts before the copied tail are all caught
+
+
+@pytest.mark.parametrize(
+    ("step", "refusal"),
+    [
+        (("attr", 10_000, "policy_version"), "unknown node"),
+        (("write", 10_000, 0), "unknown node"),
+        (("attr", 0), "unknown splice step"),
+        (("copy", 3, 3), "outside the input fields"),
+    ],
+)
+def test_the_native_splicer_refuses_a_plan_it_cannot_follow(
+    wire: WireCodec, step: tuple[Any, ...], refusal: str
+) -> None:
+    """A wrong plan is refused when it is built (then Python splices), never followed."""
+    use_backend("native")
+    access = compile_program(dict(wire.catalog.latest(DATA_ACCESS_EVENT).schema))
+    tagged = compile_program(dict(wire.catalog.latest(TAGGED_ACCESS_EVENT).schema))
+    with pytest.raises(ValueError, match=refusal):
+        NATIVE.Splicer(access, tagged, b"", [step], 4)

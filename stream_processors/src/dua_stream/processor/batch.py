@@ -131,8 +131,8 @@ class BatchProcessor:
         if isinstance(event, Rejection):
             self._reject(event, message, now, result)
             return
-        occurred = event["occurred_at"]
-        self._state.at(message.partition, (occurred - _EPOCH) // _MS)
+        occurred_ms = (event["occurred_at"] - _EPOCH) // _MS
+        self._state.at(message.partition, occurred_ms)
         try:
             verdict = engine.classify(event, self._state)
             outputs = verdict_outputs(
@@ -147,7 +147,7 @@ class BatchProcessor:
         result.events[(service, verdict.purpose_category or "none")] += 1
         for finding in verdict.violations:
             result.violations[(finding.rule, finding.severity, finding.mode, service)] += 1
-        result.occurred_at.append(occurred.timestamp())
+        result.occurred_at.append(occurred_ms / 1000)  # Avro timestamps are whole ms
 
     def _reject(
         self, rejection: Rejection, message: InputMessage, now: datetime, result: BatchResult

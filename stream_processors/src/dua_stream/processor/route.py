@@ -46,7 +46,7 @@ def verdict_outputs(
     `source`: the input payload the verdict's event was decoded from, if at hand (the tagged
     event's shared fields are then copied from it).
     """
-    headers: Headers = [(POLICY_VERSION_HEADER, verdict.policy_version.encode())]
+    headers = _version_headers(verdict.policy_version)
     outputs = [
         Output(topics.tagged, key, codec.encode_tagged(verdict, processed_at, source), headers)
     ]
@@ -56,6 +56,20 @@ def verdict_outputs(
             for record in verdict.violation_records(processed_at)
         )
     return outputs
+
+
+def _version_headers(version: str) -> Headers:
+    """The outputs' headers for a policy version, made once per version (a batch's outputs
+    share one list: the producer only reads it)."""
+    headers = _HEADERS.get(version)
+    if headers is None:
+        if len(_HEADERS) > 64:  # reloads over a long life: keep only recent versions
+            _HEADERS.clear()
+        headers = _HEADERS[version] = [(POLICY_VERSION_HEADER, version.encode())]
+    return headers
+
+
+_HEADERS: dict[str, Headers] = {}
 
 
 def rejection_output(

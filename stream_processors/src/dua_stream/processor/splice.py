@@ -211,6 +211,11 @@ class _SameTimeWriter:
     def __call__(self, moment: datetime, out: list[bytes]) -> None:
         out.append(self.encoded(moment))
 
+    def of(self, _verdict: Verdict, processed_at: datetime) -> bytes:
+        """The encoded processing time (a value of the native plan)."""
+        known, data = self.last
+        return data if processed_at is known else self.encoded(processed_at)
+
     def encoded(self, moment: datetime) -> bytes:
         known, data = self.last
         if moment is not known:
@@ -230,6 +235,10 @@ class _ElementsWriter:
 
     def __call__(self, elements: tuple[TaggedElement, ...], out: list[bytes]) -> None:
         out.append(self.encoded(elements))
+
+    def of(self, verdict: Verdict, _processed_at: datetime) -> bytes:
+        """The encoded tagged elements of `verdict` (a value of the native plan)."""
+        return self.encoded(verdict.elements)
 
     def encoded(self, elements: tuple[TaggedElement, ...]) -> bytes:
         known = self.cache.get(elements)
@@ -392,7 +401,7 @@ class TaggedSplicer:
         native = self._native
         if native is not None:  # raises ValueError on bytes it does not read
             values = tuple([get(verdict, processed_at) for get in self._values])
-            spliced: bytes = native.encode(body, start, values)
+            spliced: bytes = native.encode(body, start, verdict, values)
             return spliced
         bounds = [start]
         pos = start
@@ -418,12 +427,6 @@ class TaggedSplicer:
 NativePlan = tuple[Any, tuple[Callable[[Verdict, datetime], Any], ...]]
 
 
-def _encoded_by(
-    encode: Callable[[Any], bytes], get: Callable[[Verdict, datetime], Any]
-) -> Callable[[Verdict, datetime], bytes]:
-    return lambda verdict, processed_at: encode(get(verdict, processed_at))
-
-
 def _summaries(verdict: Verdict, _processed_at: datetime) -> Any:
     findings = verdict.violations
     return [f.summary() for f in findings] if findings else ()
@@ -443,8 +446,9 @@ def _native_plan(
     """The splicing plan as a native `Splicer` and its value getters, or None.
 
     The fields that repeat from event to event (processing time, element lists) stay in the
-    Python writers' caches and reach the native code as ready bytes ("raw"); the others are
-    written there from the verdict's values.
+    Python writers' caches and reach the native code as ready bytes ("raw"); the verdict's
+    plain fields are read there from the verdict itself ("attr": a Python call per field
+    cost more than writing it); the findings' summaries are made here and written there.
     """
     tagged_program = compile_program(dict(tagged_schema))
     if tagged_program is None:
@@ -456,12 +460,17 @@ def _native_plan(
         if at < 0:
             native_steps.append(("copy", first, stop))
             continue
-        writer, getter = writers[at], getters[at]
+        writer, getter, name = writers[at], getters[at], names[at]
         if isinstance(writer, (_SameTimeWriter, _ElementsWriter)):
             native_steps.append(("raw", len(values)))
-            values.append(_encoded_by(writer.encoded, getter))
+            values.append(writer.of)
+        elif isinstance(writer, _ViolationsWriter):
+            native_steps.append(("write", nodes[name], len(values)))
+            values.append(_summaries)
+        elif name in Verdict._fields:
+            native_steps.append(("attr", nodes[name], name))
         else:
-            native_steps.append(("write", nodes[names[at]], len(values)))
-            values.append(_summaries if isinstance(writer, _ViolationsWriter) else getter)
+            native_steps.append(("write", nodes[name], len(values)))
+            values.append(getter)
     splicer = native_build("Splicer", access_program, tagged_program, header, native_steps, needed)
     return None if splicer is None else (splicer, tuple(values))
