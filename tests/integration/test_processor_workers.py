@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from dua.settings import Settings
 
 from .processor_harness import (
     DEADLINE_S,
+    T0,
     ProcessorProcess,
     TopicReader,
     access_event,
@@ -110,3 +113,73 @@ def test_two_workers_share_the_partitions_and_a_killed_worker_is_restarted(
     assert status == 0, pool.log_text()
     # stopped with the pool, none left behind (the marker: a worker's own command line)
     assert not any(is_alive(pid, "--worker-index") for pid in workers)
+
+
+def test_a_worker_gives_away_partitions_with_their_state_and_patterns_still_complete(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """A worker alone holds re-identification state of every partition; when a second one
+    joins, the first forgets the entries of the partitions it gives away (their new owner
+    restores them from the changelog) and keeps its own, and every pattern started before
+    the rebalance still completes after it, on whichever worker."""
+    settings = settings_factory(partitions=4)
+    bootstrap = str(settings.kafka_bootstrap)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = ProcessorProcess(settings, tmp_path / "a")
+    second = ProcessorProcess(settings, tmp_path / "b")
+    second.env["DUA_PROCESSOR_APP_ID"] = first.env["DUA_PROCESSOR_APP_ID"]
+    second.env["DUA_STATE_DIR"] = str(tmp_path / "b" / "state")
+    analyst = {"kind": "EMPLOYEE", "id": "analyst-9"}
+    subjects = [f"{i:064x}" for i in range(40)]
+    linkable = [
+        access_event(
+            subject_id=s,
+            service="hotpepper-gourmet",
+            purpose="research.profiling",
+            elements=["user.behavior.usage_history"],
+            processing="PSEUDONYMIZED",
+            actor=analyst,
+        )
+        for s in subjects
+    ]
+    identifying = [
+        access_event(
+            subject_id=s,
+            occurred_at=T0 + timedelta(minutes=1),
+            service="hotpepper-gourmet",
+            purpose="service.inquiry_response",
+            elements=["user.name"],
+            actor=analyst,
+        )
+        for s in subjects
+    ]
+    tagged = TopicReader(bootstrap, settings.topic_tagged)
+    first.start()
+    try:
+        produce_events(bootstrap, settings.topic_raw, linkable)
+        tagged.read(len(linkable))
+        second.start()
+
+        def forgotten() -> int:
+            found = re.search(r"forgot (\d+) state entries", first.log.read_text())
+            return int(found.group(1)) if found else 0
+
+        _wait(lambda: forgotten() > 0, "the first worker forgetting", first.log_text)
+        # it gave away some partitions, not all: it kept its own partitions' entries
+        assert 0 < forgotten() < len(subjects)
+        produce_events(bootstrap, settings.topic_raw, identifying)
+        by_id = {r["event_id"]: r for r in tagged.read(len(linkable) + len(identifying))}
+        completed = [
+            e["subject_id"]
+            for e in identifying
+            if any(
+                v["rule"] == "reidentification_suspected"
+                for v in by_id[e["event_id"]]["violations"]
+            )
+        ]
+        assert completed == subjects, first.log_text() + second.log_text()
+    finally:
+        tagged.close()
+        statuses = (second.stop(), first.stop())
+    assert statuses == (0, 0), first.log_text() + second.log_text()

@@ -102,3 +102,46 @@ def test_engine_verdicts_match_memory_state(engine: Engine) -> None:
     assert [f.rule for f in engine.classify(events[0], table).violations] == [  # type: ignore[arg-type]
         "targeting_opted_out"
     ]
+
+
+def test_a_rebalance_forgets_the_partitions_given_away_without_changelog_records() -> None:
+    """After `retain`, nothing of a partition given away is left to read, expire or write."""
+    state, consent, reid = _state()
+    for partition in (0, 1, 2):
+        state.at(partition, 1_000)
+        state.put(f"reid:s{partition}", {"a": {}})
+        state.put(f"consent:s{partition}", {"targeting_opt_out": True})
+    state.drain_changes()
+    restored_by_faust = {"targeting_opt_out": False}
+    consent["consent:restored"] = restored_by_faust  # Faust's store drops its own keys itself
+    assert state.retain({0, 2}) == 2
+    assert set(reid) == {"reid:s0", "reid:s2"}
+    assert set(consent) == {"consent:s0", "consent:s2", "consent:restored"}
+    assert set(state.watermarks) == {0, 2}
+    assert state.drain_changes() == []
+
+
+def test_expiry_after_a_rebalance_writes_no_tombstone_into_another_worker_s_changelog() -> None:
+    """The bug `retain` prevents: an old entry of a partition given away would be expired by
+    this worker's last event time there, and its tombstone would delete the new owner's
+    newer entry in the changelog."""
+    state, _, reid = _state()
+    state.at(1, 1_000)
+    state.put("reid:moved", {"a": {}})
+    state.at(1, 100_000)
+    state.put("reid:recent", {"a": {}})
+    state.at(0, 100_000)
+    state.put("reid:kept", {"a": {}})
+    state.drain_changes()
+    state.retain({0})
+    assert state.expire(window_ms=5_000) == 0
+    assert state.drain_changes() == []
+    assert set(reid) == {"reid:kept"}
+
+
+def test_retain_drops_a_pending_change_rather_than_write_it_as_a_tombstone() -> None:
+    state, _, _ = _state()
+    state.at(3, 1_000)
+    state.put("reid:x", {"a": {}})
+    state.retain({0})
+    assert state.drain_changes() == []

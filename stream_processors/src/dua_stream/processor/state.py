@@ -15,7 +15,7 @@ surely as the outputs do.
 from __future__ import annotations
 
 import json
-from collections.abc import MutableMapping
+from collections.abc import Collection, MutableMapping
 from typing import Any, Final, NamedTuple
 
 import orjson
@@ -74,12 +74,23 @@ class TableState:
     which partition's changelog its tombstone belongs to and how old it is.
     """
 
-    __slots__ = ("_changes", "_consent", "_reid", "event_ms", "partition", "watermarks")
+    __slots__ = (
+        "_changes",
+        "_consent",
+        "_consent_partitions",
+        "_reid",
+        "event_ms",
+        "partition",
+        "watermarks",
+    )
 
     def __init__(self, consent: Store, reidentification: Store) -> None:
         self._consent = consent
         self._reid = reidentification
         self._changes: dict[tuple[str, str], int] = {}
+        # consent keys written here -> partition (Faust's store knows it for the keys it
+        # restored from the changelog, not for ours); used by `retain`
+        self._consent_partitions: dict[str, int] = {}
         self.partition = 0
         self.event_ms = 0
         self.watermarks: dict[int, int] = {}  # partition -> newest event time seen (ms)
@@ -106,6 +117,7 @@ class TableState:
         else:
             self._consent[key] = value
             self._changes[(CONSENT_TABLE, key)] = self.partition
+            self._consent_partitions[key] = self.partition
 
     def expire(self, window_ms: int) -> int:
         """Delete re-identification entries older than their partition's newest event time
@@ -119,6 +131,30 @@ class TableState:
             del self._reid[key]
             self._changes[(REIDENTIFICATION_TABLE, key)] = partition
         return len(stale)
+
+    def retain(self, partitions: Collection[int]) -> int:
+        """Forget, in memory only, the entries of every partition not in `partitions` (the
+        ones this worker owns after a rebalance); returns how many were forgotten.
+
+        Their new owner restores them from the changelog. Kept, they would be stale copies:
+        worse, expiry would still judge them by this worker's last event time of their
+        partition and write tombstones into a changelog another worker now writes, deleting
+        that worker's newer entries there. No changelog records are written here.
+        """
+        owned = set(partitions)
+        stale = [key for key, wrapped in self._reid.items() if wrapped["p"] not in owned]
+        for key in stale:
+            del self._reid[key]
+        gone = [key for key, p in self._consent_partitions.items() if p not in owned]
+        for key in gone:
+            self._consent.pop(key, None)
+            del self._consent_partitions[key]
+        for partition in [p for p in self.watermarks if p not in owned]:
+            del self.watermarks[partition]
+        # none are pending between batches; were one, its record would be a tombstone now
+        for change in [c for c, p in self._changes.items() if p not in owned]:
+            del self._changes[change]
+        return len(stale) + len(gone)
 
     def drain_changes(self) -> list[StateChange]:
         """The changelog records of every key changed since the last call."""

@@ -6,8 +6,9 @@ import asyncio
 import gc
 import logging
 import signal
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import faust
 
@@ -97,6 +98,21 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
             reloader.maybe_reload()
         except Exception:  # a reload problem must never stop the worker
             log.exception("checking the policy file failed")
+
+    owned_topics = frozenset((config.topics.raw, config.topics.consent))
+
+    async def forget_partitions_given_away(
+        _app: Any, assigned: Collection[Any], **_signal: Any
+    ) -> None:
+        # after every rebalance (its batches in flight confirmed before it): the tables'
+        # entries of partitions now owned by another worker are stale copies; see retain()
+        owned = {tp.partition for tp in assigned if tp.topic in owned_topics}
+        forgotten = state.retain(owned)
+        if forgotten:
+            log.info("rebalance: forgot %d state entries of partitions given away", forgotten)
+
+    # mode's stub wants a receiver taking any positional arguments; this one takes the set
+    app.on_partitions_assigned.connect(cast(Any, forget_partitions_given_away), weak=False)
 
     @app.timer(interval=config.tuning.expiry_every_s)  # type: ignore[untyped-decorator]
     async def expire_state() -> None:
