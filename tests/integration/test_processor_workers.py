@@ -120,8 +120,9 @@ def test_a_worker_gives_away_partitions_with_their_state_and_patterns_still_comp
 ) -> None:
     """A worker alone holds re-identification state of every partition; when a second one
     joins, the first forgets the entries of the partitions it gives away (their new owner
-    restores them from the changelog) and keeps its own, and every pattern started before
-    the rebalance still completes after it, on whichever worker."""
+    restores them from the changelog) and keeps its own without reading their changelogs
+    again, and every pattern started before the rebalance still completes after it, on
+    whichever worker."""
     settings = settings_factory(partitions=4)
     bootstrap = str(settings.kafka_bootstrap)
     (tmp_path / "a").mkdir()
@@ -169,16 +170,25 @@ def test_a_worker_gives_away_partitions_with_their_state_and_patterns_still_comp
         # it gave away some partitions, not all: it kept its own partitions' entries
         assert 0 < forgotten() < len(subjects)
         produce_events(bootstrap, settings.topic_raw, identifying)
-        by_id = {r["event_id"]: r for r in tagged.read(len(linkable) + len(identifying))}
-        completed = [
-            e["subject_id"]
-            for e in identifying
-            if any(
-                v["rule"] == "reidentification_suspected"
-                for v in by_id[e["event_id"]]["violations"]
-            )
-        ]
+        wanted = {e["event_id"] for e in identifying}
+        _wait(
+            lambda: (tagged.poll(0.5), wanted <= {r["event_id"] for r in tagged.records})[1],
+            "every identifying access tagged",
+            first.log_text,
+        )
+        # A rebalance may repeat a batch (at-least-once): a repeated access is tagged again
+        # without the finding, which fires once per window. Any copy with it counts.
+        flagged = {
+            r["event_id"]
+            for r in tagged.records
+            if any(v["rule"] == "reidentification_suspected" for v in r["violations"])
+        }
+        completed = [e["subject_id"] for e in identifying if e["event_id"] in flagged]
         assert completed == subjects, first.log_text() + second.log_text()
+        # the first knew how far its kept tables go: its recovery read none of their records
+        # (the second read those it received; Faust logs this line when it reads any)
+        assert "Restoring state from changelog topics" not in first.log.read_text()
+        assert "Restoring state from changelog topics" in second.log.read_text()
     finally:
         tagged.close()
         statuses = (second.stop(), first.stop())

@@ -92,3 +92,27 @@ def test_an_empty_batch_is_done_once_sealed(loop: asyncio.AbstractEventLoop) -> 
     assert not _settled(loop, delivery)
     delivery.sealed()
     assert _settled(loop, delivery)
+
+
+class _Placed(_Message):
+    def __init__(self, topic: str, partition: int, offset: int) -> None:
+        super().__init__(topic, b"k", b"v", partition)
+        self._offset = offset
+
+    def offset(self) -> int:
+        return self._offset
+
+
+def test_tracked_messages_leave_their_newest_confirmed_offset_per_partition(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    delivery = Delivery(loop, 4)
+    delivery.on_tracked_delivery(None, _Placed("changelog", 0, 11))
+    delivery.on_tracked_delivery(None, _Placed("changelog", 0, 10))  # reports in any order
+    delivery.on_tracked_delivery(None, _Placed("changelog", 2, 5))
+    # a failed message has no offset to trust: it is produced again, elsewhere in the log
+    delivery.on_tracked_delivery(KafkaError(KafkaError._MSG_TIMED_OUT), _Placed("changelog", 3, -1))
+    delivery.sealed()
+    assert _settled(loop, delivery)
+    assert delivery.offsets == {("changelog", 0): 11, ("changelog", 2): 5}
+    assert [o.partition for o in delivery.future.result()] == [3]

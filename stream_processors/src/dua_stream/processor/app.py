@@ -2,7 +2,8 @@
 
 No agents: the raw and consent topics are subscribed through the conductor and delivered a
 fetch at a time to the batch handler by `BatchingConsumer`. The two tables are ordinary
-changelog-backed Faust tables (in-memory store; rebuilt from their changelog at start).
+changelog-backed Faust tables, in memory (`OffsetMemoryStore`: rebuilt from their changelog
+at start, and after a rebalance only from where their data ends).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dua_stream.processor.config import ProcessorConfig
 from dua_stream.processor.consumer import BatchHandler, BatchingTransport
 from dua_stream.processor.security import faust_credentials
 from dua_stream.processor.state import CONSENT_TABLE, REIDENTIFICATION_TABLE
+from dua_stream.processor.store import STORE_URL
 
 DRAIN_TIMEOUT_S: Final = 30.0
 
@@ -52,7 +54,7 @@ def build_app(config: ProcessorConfig) -> tuple[ProcessorApp, dict[str, Any]]:
         config.app_id,
         broker=broker_urls(config.bootstrap),
         broker_credentials=faust_credentials(config.kafka_security),
-        store="memory://",
+        store=STORE_URL,
         datadir=str(datadir),
         web_enabled=False,
         autodiscover=False,

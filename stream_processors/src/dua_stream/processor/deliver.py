@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
 from confluent_kafka import KafkaError, Producer
@@ -35,7 +35,7 @@ _IDLE_S: Final = 0.002
 class Delivery:
     """The outstanding messages of one batch; `future` resolves with the failed ones."""
 
-    __slots__ = ("_loop", "_pending", "failed", "future")
+    __slots__ = ("_loop", "_pending", "failed", "future", "offsets")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, messages: int) -> None:
         self._loop = loop
@@ -43,6 +43,17 @@ class Delivery:
         self._pending = messages + 1
         self.failed: list[Output] = []
         self.future: asyncio.Future[list[Output]] = loop.create_future()
+        # (topic, partition) -> newest offset confirmed, for the tracked topics' messages
+        self.offsets: dict[tuple[str, int], int] = {}
+
+    def on_tracked_delivery(self, error: KafkaError | None, message: Any) -> None:
+        """`on_delivery` for a message of a tracked topic: also notes its offset."""
+        if error is None:
+            where = (message.topic(), message.partition())
+            offset = message.offset()
+            if offset > self.offsets.get(where, -1):
+                self.offsets[where] = offset
+        self.on_delivery(error, message)
 
     def on_delivery(self, error: KafkaError | None, message: Any) -> None:
         """confluent-kafka's delivery report (runs in `Producer.poll`, on the loop's thread)."""
@@ -83,11 +94,16 @@ class Delivery:
 
 
 class Deliverer:
-    """One idempotent confluent-kafka producer for every output topic."""
+    """One idempotent confluent-kafka producer for every output topic.
 
-    def __init__(self, config: Mapping[str, Any]) -> None:
+    `tracked`: topics whose confirmed offsets each `Delivery` notes (`Delivery.offsets`;
+    the tables' changelogs, see `store.py`).
+    """
+
+    def __init__(self, config: Mapping[str, Any], tracked: Collection[str] = ()) -> None:
         self._producer = Producer(dict(config))
         self._serving = True
+        self._tracked = frozenset(tracked)
 
     async def serve(self) -> None:
         """Serve delivery reports until `close()`; run it as a task of the event loop."""
@@ -124,9 +140,11 @@ class Deliverer:
 
     def _produce_into(self, delivery: Delivery, outputs: Sequence[Output]) -> None:
         produce = self._producer.produce
-        report = delivery.on_delivery
+        tracked = self._tracked
+        plain, tracking = delivery.on_delivery, delivery.on_tracked_delivery
         for output in outputs:
             topic, key, value, headers, partition = output
+            report = tracking if topic in tracked else plain
             while True:
                 try:
                     if partition is None:

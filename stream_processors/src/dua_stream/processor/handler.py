@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +35,10 @@ class ProcessorHandler:
         max_in_flight: int,
         clock: Callable[[], datetime],
         crash: Callable[[BaseException], Awaitable[None]],
+        on_confirmed: Callable[[Mapping[tuple[str, int], int]], None] | None = None,
     ) -> None:
+        """`on_confirmed`: called with a batch's confirmed offsets of the deliverer's
+        tracked topics (the table changelogs) once the whole batch is confirmed."""
         self._processor = processor
         self._deliverer = deliverer
         self._metrics = metrics
@@ -44,6 +47,7 @@ class ProcessorHandler:
         self._max_in_flight = max_in_flight
         self._clock = clock
         self._crash = crash
+        self._on_confirmed = on_confirmed
         self._in_flight: set[asyncio.Task[None]] = set()
         # (topic, partition) -> next offset to process, as far as confirmed outputs go
         self.positions: dict[tuple[str, int], int] = {}
@@ -69,7 +73,9 @@ class ProcessorHandler:
     async def send(self, outputs: Sequence[Any]) -> None:
         """Produce outputs that no input waits for (expiry tombstones) and wait for them."""
         loop = asyncio.get_running_loop()
-        await self._deliverer.wait(self._deliverer.produce(outputs, loop), loop)
+        delivery = self._deliverer.produce(outputs, loop)
+        await self._deliverer.wait(delivery, loop)
+        self._confirmed(delivery)
 
     async def drain(self) -> None:
         """Wait for every batch in flight to be confirmed and acknowledged."""
@@ -94,6 +100,7 @@ class ProcessorHandler:
             log.critical("a batch could not be confirmed; stopping the worker", exc_info=exc)
             await self._crash(exc)
             return
+        self._confirmed(delivery)
         consumer.ack_batch(messages)
         positions = self.positions
         for message in messages:
@@ -110,3 +117,7 @@ class ProcessorHandler:
             self._metrics.observe_latencies(confirmed - at for at in result.occurred_at)
         except Exception:  # metrics must never cost an event
             log.exception("updating metrics failed")
+
+    def _confirmed(self, delivery: Delivery) -> None:
+        if delivery.offsets and self._on_confirmed is not None:
+            self._on_confirmed(delivery.offsets)

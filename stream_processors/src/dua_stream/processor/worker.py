@@ -6,11 +6,12 @@ import asyncio
 import gc
 import logging
 import signal
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import faust
+from faust.types import TP
 
 from dua_schemas import codec_for
 from dua_schemas.avro_reader import NATIVE
@@ -71,7 +72,15 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
         changelogs,
         dlq_prefix_bytes=config.tuning.dlq_prefix_bytes,
     )
-    deliverer = Deliverer(producer_config(config))
+    deliverer = Deliverer(producer_config(config), tracked=changelogs.values())
+    stores = {changelogs[name]: table.data for name, table in tables.items()}
+
+    def tables_reflect(offsets: Mapping[tuple[str, int], int]) -> None:
+        # a batch's changelog records are confirmed and its changes are in the tables: the
+        # next recovery of a kept partition may start after them (see store.py)
+        for (topic, partition), offset in offsets.items():
+            stores[topic].set_persisted_offset(TP(topic, partition), offset)
+
     handler = ProcessorHandler(
         processor,
         deliverer,
@@ -81,6 +90,7 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
         max_in_flight=config.tuning.max_in_flight_batches,
         clock=_now,
         crash=app.crash,
+        on_confirmed=tables_reflect,
     )
     app.batch_handler = handler
 
