@@ -237,3 +237,31 @@ def test_shadow_stateful_rule_is_marked(
 def test_policy_fixture_is_the_default(policy: Policy) -> None:
     """The stateful tests run against the shipped window of ten minutes."""
     assert policy.reidentification_window == timedelta(minutes=10)
+
+
+def test_a_repeated_access_reports_its_finding_again(timeline: Callable[..., Timeline]) -> None:
+    """At-least-once: the access that completed the pattern may be processed twice. Its
+    repeat must say the same (the sink keeps the newest copy of a tagged event), while
+    another access in the same window still adds nothing."""
+    t = timeline()
+    t.rules(at=0, **LINKABLE)
+    completing = t.make_event(at=1, **IDENTIFYING)
+    first = {f.rule for f in t.engine.classify(completing, t.state).violations}
+    again = t.engine.classify(completing, t.state)
+    assert REID in first
+    assert {f.rule for f in again.violations} == first
+    assert [f.violation_id for f in again.violations if f.rule == REID] == [
+        f.violation_id for f in t.engine.classify(completing, t.state).violations if f.rule == REID
+    ]
+    assert REID not in t.rules(at=2, **IDENTIFYING)
+
+
+def test_pruning_reads_only_the_times_of_an_entry(timeline: Callable[..., Timeline]) -> None:
+    """An entry holds the id of the access that fired; pruning compares times only."""
+    t = timeline()
+    t.rules(at=0, **LINKABLE)
+    t.rules(at=1, **IDENTIFYING)  # fires: the entry now holds `fired_by`
+    for n in range(5):
+        t.rules(at=0, actor={"kind": "EMPLOYEE", "id": f"old-{n}"}, **LINKABLE)
+    t.rules(at=60, actor={"kind": "EMPLOYEE", "id": "new"}, **LINKABLE)
+    assert list(t.state.values["reid:subject-1"]) == ["EMPLOYEE:new"]

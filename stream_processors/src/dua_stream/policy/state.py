@@ -6,8 +6,9 @@ is keyed by subject keeps each subject's state on the partition that sees its ev
 - `consent:<subject_id>`: the subject's latest ConsentChange, `{"occurred_at": <epoch ms>,
   "targeting_opt_out": bool, "publication_consent": bool, "payroll_other_use_consent": bool}`.
 - `reid:<subject_id>`: per actor (`<actor kind>:<actor id>`), the latest times (epoch ms) it
-  touched linkable or identifying elements of the subject and when a finding was last made:
-  `{"<actor>": {"linkable_at": int, "identifying_at": int, "fired_at": int}}` (keys optional).
+  touched linkable or identifying elements of the subject, when a finding was last made and
+  by which access: `{"<actor>": {"linkable_at": int, "identifying_at": int, "fired_at": int,
+  "fired_by": "<event_id>"}}` (keys optional).
   When a subject has entries for more than a few actors, those older than the
   re-identification window are dropped (they can no longer complete a pattern).
 

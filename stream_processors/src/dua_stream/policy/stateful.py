@@ -54,7 +54,10 @@ def observe_reidentification(
 
     The pattern: one actor touches linkable elements (pseudonymized informative data) and
     identifying elements (personal data) of one subject within `window_ms` of each other.
-    It is reported once per window per actor and subject.
+    It is reported once per window per actor and subject. The access that reported it is
+    remembered (`fired_by`): delivered again (at-least-once), it reports it again, so its
+    repeated tagged event says what the first one said instead of replacing it, downstream,
+    with a copy that has no finding.
     """
     subject = event["subject_id"]
     if subject is None:
@@ -80,15 +83,25 @@ def observe_reidentification(
         if linkable and identifying
         else entry.get("identifying_at" if linkable else "linkable_at")
     )
-    fire = _within(at, other, window_ms) and not _within(at, entry.get("fired_at"), window_ms)
-    if fire:
-        entry["fired_at"] = at
+    event_id = event["event_id"]
+    if entry.get("fired_by") == event_id:
+        fire = True  # a repeat of the access that made the finding
+    else:
+        fire = _within(at, other, window_ms) and not _within(at, entry.get("fired_at"), window_ms)
+        if fire:
+            entry["fired_at"] = at
+            entry["fired_by"] = event_id
     if len(actors) > PRUNE_ABOVE:
         horizon = at - window_ms
-        for stale in [n for n, e in actors.items() if max(e.values()) < horizon]:
+        for stale in [n for n, e in actors.items() if _newest(e) < horizon]:
             del actors[stale]
     state.put(key, actors)
     return fire
+
+
+def _newest(entry: dict[str, Any]) -> int:
+    """An actor entry's newest time (the times only: `fired_by` is an event id)."""
+    return max(int(entry.get(k, 0)) for k in ("linkable_at", "identifying_at", "fired_at"))
 
 
 def _within(first: int | None, second: int | None, span: int) -> bool:
