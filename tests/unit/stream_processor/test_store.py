@@ -89,3 +89,14 @@ def test_the_processor_s_tables_use_it(tmp_path: Path) -> None:
     )
     _, tables = build_app(config)
     assert all(isinstance(table.data, OffsetMemoryStore) for table in tables.values())
+
+
+def test_entries_are_the_store_itself(store: OffsetMemoryStore) -> None:
+    """`TableState` works on `entries`: what it writes is the table's, what recovery applies
+    is there for it to read."""
+    store.entries["reid:a"] = {"p": 0}
+    assert store["reid:a"] == {"p": 0}
+    _apply(store, _record(1, 3, "reid:b", {"p": 1}))
+    assert store.entries["reid:b"] == {"p": 1}
+    store.entries.pop("reid:a")
+    assert "reid:a" not in store

@@ -101,7 +101,8 @@ def observe_reidentification(
 
 def _newest(entry: dict[str, Any]) -> int:
     """An actor entry's newest time (the times only: `fired_by` is an event id)."""
-    return max(int(entry.get(k, 0)) for k in ("linkable_at", "identifying_at", "fired_at"))
+    get = entry.get
+    return max(get("linkable_at", 0), get("identifying_at", 0), get("fired_at", 0))  # type: ignore[no-any-return]
 
 
 def _within(first: int | None, second: int | None, span: int) -> bool:

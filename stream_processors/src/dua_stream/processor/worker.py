@@ -63,7 +63,7 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
     )
     app, tables = build_app(config)
     changelogs = {name: table.changelog_topic.get_topic_name() for name, table in tables.items()}
-    state = TableState(tables["consent"].data, tables["reidentification"].data)
+    state = TableState(tables["consent"].data.entries, tables["reidentification"].data.entries)
     processor = BatchProcessor(
         RecordCodec(codec_for(config.schema_registry_url)),
         config.topics,
