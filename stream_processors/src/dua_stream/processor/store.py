@@ -5,9 +5,8 @@ rebuilds the tables of *all* its partitions from the start of their changelogs, 
 kept through the rebalance included. This store remembers, per changelog partition, the
 offset of the newest record its data reflects: records it applied in recovery, and records
 the processor wrote itself once the broker confirmed them (`set_persisted_offset`, called
-by the worker with the offsets of a batch's delivery reports). Faust's
-recovery then reads a kept partition from there on, and only a partition that moved is read
-from the start.
+by the worker with the offsets of a batch's delivery reports). Faust's recovery then reads a
+kept partition from there on, and only a partition that moved is read from the start.
 
 The offset may lag behind the data, never run ahead of it: reading again from an older
 offset applies records whose values the data already holds (the last record of a key is
@@ -75,8 +74,9 @@ class OffsetMemoryStore(memory.Store[Any, Any]):
         generation_id: int = 0,
     ) -> None:
         # Before recovery asks for offsets: keep only those of partitions still assigned. A
-        # partition given away may come back later with other writers' records in between
-        # and its entries forgotten here (TableState.retain): it must be read from the start.
+        # partition given away may come back later, with other workers' records in between
+        # and its entries forgotten (TableState.retain, after this rebalance): it must then
+        # be read from the start.
         await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
         kept = {tp.partition for tp in assigned}
         for tp in [tp for tp in self._offsets if tp.partition not in kept]:
