@@ -106,6 +106,10 @@ def test_two_workers_share_the_partitions_and_a_killed_worker_is_restarted(
             pool.log_text,
         )
         assert "exited with status -9; starting it again" in pool.log.read_text()
+        # Faust's own lines carry the worker's prefix too (Faust replaces the log handlers)
+        assert re.search(
+            r"\[worker [01]\] faust[.\w]*: Executing _on_partitions_assigned", pool.log.read_text()
+        )
         workers = _children(pool.process.pid)
     finally:
         tagged.close()

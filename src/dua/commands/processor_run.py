@@ -18,6 +18,12 @@ log = logging.getLogger("dua_stream.processor")
 HOUR_MS = 3_600_000
 
 
+def log_format(worker_index: int | None) -> str:
+    """The processor's log line; worker i of a pool says `[worker i]` on every line."""
+    prefix = "" if worker_index is None else f"[worker {worker_index}] "
+    return f"%(asctime)s %(levelname)s {prefix}%(name)s: %(message)s"
+
+
 def processor_config(
     settings: Settings,
     partitions: int,
@@ -55,6 +61,7 @@ def processor_config(
         kafka_security=client_config(settings, principal="processor"),
         tuning=Tuning(),
         log_level=log_level,
+        log_format=log_format(worker_index),
     )
 
 
@@ -124,10 +131,8 @@ def processor(log_level: str, workers: int | None, worker_index: int | None) -> 
     changes (or on SIGHUP), and serves Prometheus metrics on DUA_PROCESSOR_METRICS_PORT
     (worker i of several on that port + i).
     """
-    prefix = "" if worker_index is None else f"[worker {worker_index}] "
     logging.basicConfig(
-        level=log_level.upper().replace("WARN", "WARNING"),
-        format=f"%(asctime)s %(levelname)s {prefix}%(name)s: %(message)s",
+        level=log_level.upper().replace("WARN", "WARNING"), format=log_format(worker_index)
     )
     settings = load_settings()
     count = workers if workers is not None else settings.processor_workers

@@ -84,3 +84,6 @@ class ProcessorConfig:
     kafka_security: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     tuning: Tuning = field(default_factory=Tuning)
     log_level: str = "info"
+    # The `logging` format of every line once the worker runs, Faust's own included (Faust
+    # replaces the root handlers when it starts); None keeps Faust's format.
+    log_format: str | None = None

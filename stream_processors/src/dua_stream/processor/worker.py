@@ -150,6 +150,28 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
     return app
 
 
+def _logging_config(config: ProcessorConfig) -> dict[str, Any] | None:
+    """Faust's logging set-up (it replaces the root handlers at start) in our format, so that
+    its lines and ours read alike and a pool's worker prefix stays on every line."""
+    if config.log_format is None:
+        return None
+    level = config.log_level.upper().replace("WARN", "WARNING")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"dua": {"format": config.log_format}},
+        "handlers": {
+            "default": {
+                "class": "logging.StreamHandler",
+                "formatter": "dua",
+                "level": level,
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": level, "handlers": ["default"]},
+    }
+
+
 def _highwater(consumer: Any, tp: Any) -> int | None:
     try:
         value = consumer.highwater(tp)
@@ -182,7 +204,13 @@ def run_processor(config: ProcessorConfig) -> None:
     if config.metrics_port is not None:
         metrics.serve(config.metrics_port, config.metrics_host)
         log.info("metrics on http://%s:%d/metrics", config.metrics_host, config.metrics_port)
-    worker = faust.Worker(app, loglevel=config.log_level, quiet=True, redirect_stdouts=False)
+    worker = faust.Worker(
+        app,
+        loglevel=config.log_level,
+        quiet=True,
+        redirect_stdouts=False,
+        logging_config=_logging_config(config),
+    )
     try:
         worker.execute_from_commandline()
     finally:
