@@ -15,11 +15,10 @@ mix of bench/classify.py: seed services and purposes, about a fifth violating):
   encode, produce and confirm, acknowledge);
 * processor, steady: the same run from the moment a quarter of the N outputs is confirmed to
   the N-th. With K > 1 the first worker in the group starts alone, and when the others join
-  it gives partitions away and rebuilds its tables of those it keeps from their changelogs
-  (Faust's in-memory store keeps no changelog offsets, so recovery starts at the beginning):
-  in a run of a few seconds that pause weighs heavily and varies with how far the first
-  worker got alone. A worker that runs for hours pays it once per rebalance; the steady rate
-  is what it does in between.
+  it gives partitions away; each joiner rebuilds the tables of the partitions it receives
+  from their changelogs before it processes them. In a run of a few seconds that pause
+  weighs heavily and varies with how far the first worker got alone. A worker that runs
+  for hours pays it once per rebalance; the steady rate is what it does in between.
 
 * work bound: the processor's own per-event work with no Kafka at all: `BatchProcessor`
   (decode, validate, classify, state, encode the tagged event and violations) over the same
