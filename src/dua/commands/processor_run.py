@@ -11,7 +11,7 @@ from dua.kafka import bootstrap_servers, client_config, ensure_topics
 from dua.settings import Settings, load_settings
 from dua.worker_pool import WorkerPool, WorkerSpec
 from dua_schemas import ConfigError
-from dua_stream.processor import ProcessorConfig, ProcessorTopics, Tuning
+from dua_stream.processor import ProcessorConfig, ProcessorTopics, Tuning, logging_level
 
 log = logging.getLogger("dua_stream.processor")
 
@@ -131,9 +131,7 @@ def processor(log_level: str, workers: int | None, worker_index: int | None) -> 
     changes (or on SIGHUP), and serves Prometheus metrics on DUA_PROCESSOR_METRICS_PORT
     (worker i of several on that port + i).
     """
-    logging.basicConfig(
-        level=log_level.upper().replace("WARN", "WARNING"), format=log_format(worker_index)
-    )
+    logging.basicConfig(level=logging_level(log_level), format=log_format(worker_index))
     settings = load_settings()
     count = workers if workers is not None else settings.processor_workers
     if worker_index is None and count > 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from dua.cli import cli
 from dua.commands.processor_run import processor_config, worker_specs
 from dua.settings import Settings
+from dua_stream.processor import logging_level
 
 
 def _settings(tmp_path: Path, **overrides: object) -> Settings:
@@ -63,3 +65,18 @@ def test_workers_out_of_range_are_refused() -> None:
     result = CliRunner().invoke(cli, ["run", "processor", "--workers", "0"])
     assert result.exit_code == 2
     assert "--workers" in result.output
+
+
+@pytest.mark.parametrize(
+    ("choice", "level"),
+    [("debug", "DEBUG"), ("info", "INFO"), ("warn", "WARNING"), ("error", "ERROR")],
+)
+def test_every_log_level_choice_is_a_logging_level(choice: str, level: str) -> None:
+    """The same name for the worker's own set-up and for Faust's (`logging_level`)."""
+    assert logging_level(choice) == level
+    assert isinstance(logging.getLevelName(level), int)
+
+
+def test_a_pool_worker_s_log_format_names_it(tmp_path: Path) -> None:
+    assert "[worker 1] " in str(processor_config(_settings(tmp_path), 4, worker_index=1).log_format)
+    assert "[worker" not in str(processor_config(_settings(tmp_path), 4).log_format)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from dua_stream.processor.batch import BatchProcessor, BatchResult, InputMessage
 from dua_stream.processor.codec import RecordCodec
-from dua_stream.processor.config import ProcessorConfig, ProcessorTopics, Tuning
+from dua_stream.processor.config import ProcessorConfig, ProcessorTopics, Tuning, logging_level
 from dua_stream.processor.decode import decode_access, decode_consent
 from dua_stream.processor.metrics import MetricName, ProcessorMetrics
 from dua_stream.processor.reject import Rejection, SourcePosition, rejected_record
@@ -48,6 +48,7 @@ __all__ = [
     "Tuning",
     "decode_access",
     "decode_consent",
+    "logging_level",
     "rejected_record",
     "rejection_output",
     "run_processor",

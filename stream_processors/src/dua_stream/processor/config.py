@@ -87,3 +87,9 @@ class ProcessorConfig:
     # The `logging` format of every line once the worker runs, Faust's own included (Faust
     # replaces the root handlers when it starts); None keeps Faust's format.
     log_format: str | None = None
+
+
+def logging_level(name: str) -> str:
+    """The `logging` level name of a `--log-level` choice (`warn` is `WARNING` there)."""
+    level = name.upper()
+    return "WARNING" if level == "WARN" else level

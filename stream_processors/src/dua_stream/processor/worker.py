@@ -18,7 +18,7 @@ from dua_schemas.avro_reader import NATIVE
 from dua_stream.processor.app import ProcessorApp, build_app
 from dua_stream.processor.batch import BatchProcessor
 from dua_stream.processor.codec import RecordCodec
-from dua_stream.processor.config import ProcessorConfig
+from dua_stream.processor.config import ProcessorConfig, logging_level
 from dua_stream.processor.deliver import Deliverer
 from dua_stream.processor.handler import ProcessorHandler
 from dua_stream.processor.metrics import ProcessorMetrics
@@ -155,7 +155,7 @@ def _logging_config(config: ProcessorConfig) -> dict[str, Any] | None:
     its lines and ours read alike and a pool's worker prefix stays on every line."""
     if config.log_format is None:
         return None
-    level = config.log_level.upper().replace("WARN", "WARNING")
+    level = logging_level(config.log_level)
     return {
         "version": 1,
         "disable_existing_loggers": False,
