@@ -19,6 +19,17 @@ def _state() -> tuple[TableState, dict[Any, Any], dict[Any, Any]]:
     return TableState(consent, reid), consent, reid
 
 
+def _windows(*entries: tuple[int, int, str]) -> tuple[TableState, dict[Any, Any]]:
+    """A state holding re-identification entries written at (partition, event ms, key),
+    their changelog records already drained; and its re-identification store."""
+    state, _, reid = _state()
+    for partition, event_ms, key in entries:
+        state.at(partition, event_ms)
+        state.put(key, {"a": {}})
+    state.drain_changes()
+    return state, reid
+
+
 def test_keys_go_to_their_table() -> None:
     """`reid:` keys land in the re-identification store (wrapped), others in the consent store."""
     state, consent, reid = _state()
@@ -72,14 +83,9 @@ def test_keys_are_faust_s_own_bytes_and_odd_values_still_read_back() -> None:
 
 def test_expiry_deletes_old_windows_with_tombstones() -> None:
     """Entries older than their partition's newest event time minus the window are deleted."""
-    state, _, reid = _state()
-    state.at(0, 1_000)
-    state.put("reid:old", {"a": {}})
-    state.at(1, 1_000)
-    state.put("reid:other-partition", {"a": {}})
-    state.at(0, 10_000)
-    state.put("reid:new", {"a": {}})
-    state.drain_changes()
+    state, reid = _windows(
+        (0, 1_000, "reid:old"), (1, 1_000, "reid:other-partition"), (0, 10_000, "reid:new")
+    )
     assert state.expire(window_ms=5_000) == 1
     assert set(reid) == {"reid:other-partition", "reid:new"}
     (tombstone,) = state.drain_changes()
@@ -125,14 +131,9 @@ def test_expiry_after_a_rebalance_writes_no_tombstone_into_another_worker_s_chan
     """The bug `retain` prevents: an old entry of a partition given away would be expired by
     this worker's last event time there, and its tombstone would delete the new owner's
     newer entry in the changelog."""
-    state, _, reid = _state()
-    state.at(1, 1_000)
-    state.put("reid:moved", {"a": {}})
-    state.at(1, 100_000)
-    state.put("reid:recent", {"a": {}})
-    state.at(0, 100_000)
-    state.put("reid:kept", {"a": {}})
-    state.drain_changes()
+    state, reid = _windows(
+        (1, 1_000, "reid:moved"), (1, 100_000, "reid:recent"), (0, 100_000, "reid:kept")
+    )
     state.retain({0})
     assert state.expire(window_ms=5_000) == 0
     assert state.drain_changes() == []
