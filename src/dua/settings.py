@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -99,6 +99,69 @@ class Settings(BaseSettings):
         description="Processor worker processes `dua run processor` starts in one consumer "
         "group (one core each); `--workers` overrides it.",
     )
+    # The processor's tuning (`Tuning` in dua_stream/processor/config.py, whose defaults
+    # these repeat: importing it here would load Faust for every command). Why each value
+    # is what it is: stream_processors/README.md, "Tuning".
+    processor_max_in_flight_batches: int = Field(
+        4, ge=1, le=64, description="Processor batches awaiting the broker before fetching stops."
+    )
+    processor_broker_max_poll_records: int = Field(
+        5_000, ge=1, le=100_000, description="Records per processor fetch (one fetch, one batch)."
+    )
+    processor_consumer_max_fetch_size: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Bytes the processor fetches ahead per partition."
+    )
+    processor_stream_buffer_maxsize: int = Field(
+        8_192, ge=1, description="Faust's per-stream buffer (changelog recovery only)."
+    )
+    processor_commit_interval_s: float = Field(
+        2.0, gt=0, le=600, description="Seconds between the processor's offset commits."
+    )
+    processor_commit_every: int = Field(
+        50_000, ge=1, description="Acknowledged messages that also trigger an offset commit."
+    )
+    processor_session_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="Seconds without heartbeats before a processor's partitions move on.",
+    )
+    processor_heartbeat_interval_s: float = Field(
+        1.0, gt=0, description="Seconds between heartbeats (below the session timeout)."
+    )
+    processor_max_poll_interval_s: float = Field(
+        300.0, gt=0, description="Seconds a processor may go without fetching before it is out."
+    )
+    processor_producer_linger_ms: int = Field(
+        20, ge=0, le=900_000, description="Milliseconds outputs wait to fill a producer batch."
+    )
+    processor_producer_queue_max_messages: int = Field(
+        500_000, ge=1, le=2_147_483_647, description="Outputs the producer queues at most."
+    )
+    processor_producer_compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field(
+        "lz4", description="Compression of the processor's outputs and changelogs."
+    )
+    processor_policy_poll_s: float = Field(
+        2.0, gt=0, le=3600, description="Seconds between checks of the policy file."
+    )
+    processor_expiry_grace_s: float = Field(
+        60.0, ge=0, description="Re-identification entries outlive their window by this."
+    )
+    processor_expiry_every_s: float = Field(
+        30.0, gt=0, le=3600, description="Seconds between expiries of re-identification state."
+    )
+    processor_dlq_prefix_bytes: int = Field(
+        1024,
+        ge=0,
+        le=512 * 1024,
+        description="Bytes of a rejected payload kept in its DLQ record (Kafka's default "
+        "message limit is 1 MB).",
+    )
+    processor_gc_young_threshold: int = Field(
+        50_000,
+        ge=0,
+        description="Allocations between young garbage collections (0: CPython's own settings).",
+    )
     sink_group: str = Field("dua-sink", description="Kafka consumer group of `dua run sink`.")
     sink_flush_interval_s: float = Field(
         1.0, gt=0, le=60, description="Seconds a sink batch waits before it is written."
@@ -185,6 +248,17 @@ class Settings(BaseSettings):
             raise ValueError(f"policy file {value} does not exist")
         return value
 
+    @model_validator(mode="after")
+    def _heartbeats_within_session(self) -> Settings:
+        if self.processor_heartbeat_interval_s >= self.processor_session_timeout_s:
+            raise ValueError(
+                f"DUA_PROCESSOR_HEARTBEAT_INTERVAL_S ({self.processor_heartbeat_interval_s}) "
+                "must be below DUA_PROCESSOR_SESSION_TIMEOUT_S "
+                f"({self.processor_session_timeout_s}): Kafka counts a worker without "
+                "heartbeats for a whole session as gone"
+            )
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -233,7 +307,9 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for error in exc.errors():
             key = "_".join(str(part) for part in error["loc"])
-            if error["type"] == "extra_forbidden":
+            if not key:  # a check across settings: its message names the variables
+                lines.append(error["msg"])
+            elif error["type"] == "extra_forbidden":
                 lines.append(f"{key}: not a setting (check the spelling in the config file)")
             else:
                 lines.append(f"DUA_{key.upper()}: {error['msg']}")

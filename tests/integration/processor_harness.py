@@ -128,14 +128,16 @@ class ProcessorProcess:
         *,
         policy: Path | None = None,
         args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
     ) -> None:
-        """`args`: more options of `dua run processor` (e.g. `--workers 2`)."""
+        """`args`: more options of `dua run processor` (e.g. `--workers 2`); `env`: more
+        settings (e.g. `DUA_PROCESSOR_EXPIRY_EVERY_S`)."""
         self.args = args
         (self.metrics_port,) = free_ports(1)
         self.log = workdir / "processor.log"
         self.workdir = workdir
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DUA_")}
-        env.update(
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("DUA_")}
+        environment.update(
             {
                 "DUA_KAFKA_BOOTSTRAP": str(settings.kafka_bootstrap),
                 "DUA_STATE_DIR": str(settings.state_dir),
@@ -146,8 +148,9 @@ class ProcessorProcess:
             }
         )
         if policy is not None:
-            env["DUA_POLICY"] = str(policy)
-        self.env = env
+            environment["DUA_POLICY"] = str(policy)
+        environment.update(env or {})
+        self.env = environment
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ProcessorProcess:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import fields
 
 import click
 
@@ -59,10 +60,16 @@ def processor_config(
         metrics_port=metrics_port,
         metrics_host=settings.metrics_host,
         kafka_security=client_config(settings, principal="processor"),
-        tuning=Tuning(),
+        tuning=processor_tuning(settings),
         log_level=log_level,
         log_format=log_format(worker_index),
     )
+
+
+def processor_tuning(settings: Settings) -> Tuning:
+    """The processor's `Tuning`, each value from its `DUA_PROCESSOR_<FIELD>` setting."""
+    values = {f.name: getattr(settings, f"processor_{f.name}") for f in fields(Tuning)}
+    return Tuning(**values)
 
 
 def prepare_topics(settings: Settings) -> int:

@@ -31,9 +31,9 @@ def test_tuning_freezes_startup_objects_and_raises_the_young_threshold() -> None
 
 
 @pytest.mark.usefixtures("restore_gc")
-def test_none_leaves_the_collector_as_it_is() -> None:
+def test_zero_leaves_the_collector_as_it_is() -> None:
     gc.unfreeze()
     gc.set_threshold(700, 10, 10)
-    tune_garbage_collector(None)
+    tune_garbage_collector(0)
     assert gc.get_threshold() == (700, 10, 10)
     assert gc.get_freeze_count() == 0

@@ -27,7 +27,8 @@ class ProcessorTopics:
 class Tuning:
     """Batching, buffering and commit values; the defaults are the ones measured in bench/.
 
-    See stream_processors/README.md for why each value is what it is.
+    See stream_processors/README.md for why each value is what it is. `dua run processor`
+    takes each from `DUA_PROCESSOR_<FIELD>` (`dua.settings`, which repeats these defaults).
     """
 
     # Batches produced but not yet confirmed by the broker; a full window pauses fetching.
@@ -63,8 +64,8 @@ class Tuning:
     # Allocations between young-generation garbage collections (CPython's default is 700).
     # A batch holds thousands of short-lived records, so at 700 the collector runs several
     # times per batch and promotes records that are about to die; objects alive after
-    # start-up are frozen out of collection altogether. None keeps CPython's settings.
-    gc_young_threshold: int | None = 50_000
+    # start-up are frozen out of collection altogether. 0 keeps CPython's settings.
+    gc_young_threshold: int = 50_000
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,9 +186,10 @@ def _policy_changed(metrics: ProcessorMetrics, outcome: str, version: str) -> No
         metrics.set_policy(version)
 
 
-def tune_garbage_collector(young_threshold: int | None) -> None:
-    """Freeze what start-up built and collect the young generation less often (see Tuning)."""
-    if young_threshold is None:
+def tune_garbage_collector(young_threshold: int) -> None:
+    """Freeze what start-up built and collect the young generation less often (see Tuning);
+    0 leaves CPython's collector as it is."""
+    if young_threshold == 0:
         return
     gc.collect()
     gc.freeze()  # the app, policy and libraries: never garbage, never scanned again
