@@ -82,6 +82,15 @@ def _require_docker() -> None:
 # ---------------------------------------------------------------- Kafka
 
 
+@pytest.fixture
+def clean_settings_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No DUA_* variable of the developer's shell, nor a dua.toml, reaches `load_settings`."""
+    for name in list(os.environ):
+        if name.startswith("DUA_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

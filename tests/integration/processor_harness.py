@@ -82,12 +82,17 @@ def produce_events(bootstrap: str, topic: str, events: Iterable[dict[str, Any]])
 
 
 class TopicReader:
-    """Reads a topic from its start and decodes every message (Avro single-object)."""
+    """Reads a topic from its start and decodes every message (Avro single-object); the keys
+    of messages without a value (a changelog's deletions) go to `tombstones`. `decode=False`
+    keeps the values as they are, in `values` (a changelog's JSON)."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, bootstrap: str, topic: str, *, decode: bool = True) -> None:
         self.topic = topic
+        self.decode = decode
+        self.values: list[bytes] = []
         self.records: list[dict[str, Any]] = []
         self.headers: list[dict[str, bytes]] = []
+        self.tombstones: list[bytes] = []
         self._consumer = Consumer(
             {
                 "bootstrap.servers": bootstrap,
@@ -104,7 +109,13 @@ class TopicReader:
             for message in self._consumer.consume(1000, 0.2):
                 if message.error() is not None:
                     continue
-                self.records.append(CODEC.decode(message.value()).record)
+                value = message.value()
+                if value is None:
+                    self.tombstones.append(message.key() or b"")
+                elif not self.decode:
+                    self.values.append(value)
+                else:
+                    self.records.append(CODEC.decode(value).record)
                 self.headers.append(dict(message.headers() or []))
 
     def read(self, count: int, timeout: float = DEADLINE_S) -> list[dict[str, Any]]:

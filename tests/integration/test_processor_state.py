@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
 from dua.settings import Settings
 
@@ -42,6 +40,34 @@ def running(
 
 def _rules(record: dict[str, object]) -> list[str]:
     return [v["rule"] for v in record["violations"]]  # type: ignore[attr-defined, index]
+
+
+ANALYST = {"kind": "EMPLOYEE", "id": "analyst-7"}
+
+
+def linkable(subject_id: str, minutes: int) -> dict[str, object]:
+    """Pseudonymized behaviour data read by the analyst: half of a re-identification."""
+    return access_event(
+        subject_id=subject_id,
+        occurred_at=T0 + timedelta(minutes=minutes),
+        service="hotpepper-gourmet",
+        purpose="research.profiling",
+        elements=["user.behavior.usage_history"],
+        processing="PSEUDONYMIZED",
+        actor=ANALYST,
+    )
+
+
+def identifying(subject_id: str, minutes: int) -> dict[str, object]:
+    """The subject's name read by the same analyst: the other half."""
+    return access_event(
+        subject_id=subject_id,
+        occurred_at=T0 + timedelta(minutes=minutes),
+        service="hotpepper-gourmet",
+        purpose="service.inquiry_response",
+        elements=["user.name"],
+        actor=ANALYST,
+    )
 
 
 def test_consent_change_flips_later_verdicts(running: tuple[Settings, ProcessorProcess]) -> None:
@@ -77,29 +103,7 @@ def test_reidentification_fires_once_within_the_window(
     """Pseudonymized behaviour then a name, by one actor: one finding; later and late ones: none."""
     settings, worker = running
     bootstrap = str(settings.kafka_bootstrap)
-    analyst = {"kind": "EMPLOYEE", "id": "analyst-7"}
     subject, late_subject = "r" * 64, "q" * 64
-
-    def linkable(subject_id: str, minutes: int) -> dict[str, object]:
-        return access_event(
-            subject_id=subject_id,
-            occurred_at=T0 + timedelta(minutes=minutes),
-            service="hotpepper-gourmet",
-            purpose="research.profiling",
-            elements=["user.behavior.usage_history"],
-            processing="PSEUDONYMIZED",
-            actor=analyst,
-        )
-
-    def identifying(subject_id: str, minutes: int) -> dict[str, object]:
-        return access_event(
-            subject_id=subject_id,
-            occurred_at=T0 + timedelta(minutes=minutes),
-            service="hotpepper-gourmet",
-            purpose="service.inquiry_response",
-            elements=["user.name"],
-            actor=analyst,
-        )
 
     sequence = [
         linkable(subject, 0),
@@ -141,35 +145,12 @@ def _produce_to_partitions(
     assert producer.flush(30) == 0
 
 
-def _tombstone_keys(bootstrap: str, topic: str, seconds: float) -> list[bytes]:
-    """Keys of the records without a value (deletions) in a changelog topic."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"test-changelog-{uuid.uuid4().hex[:8]}",
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([topic])
-    keys: list[bytes] = []
-    deadline = time.monotonic() + seconds
-    try:
-        while time.monotonic() < deadline:
-            for message in consumer.consume(1000, 0.2):
-                if message.error() is None and message.value() is None:
-                    keys.append(message.key() or b"")
-    finally:
-        consumer.close()
-    return keys
-
-
 def test_expired_reidentification_state_is_deleted_for_good(
     settings_factory: Callable[..., Settings], tmp_path: Path
 ) -> None:
     """A subject's entry far behind its partition's newest event time is deleted with a
-    changelog tombstone: its late other half finds nothing, also after a restart, while an entry of
-    another partition lives on and is restored (expiry settings from DUA_PROCESSOR_*)."""
+    changelog tombstone: its late other half finds nothing, also after a restart, while an
+    entry of another partition lives on and is restored (expiry settings: DUA_PROCESSOR_*)."""
     settings = settings_factory(partitions=2)
     bootstrap = str(settings.kafka_bootstrap)
     worker = ProcessorProcess(
@@ -177,33 +158,12 @@ def test_expired_reidentification_state_is_deleted_for_good(
         tmp_path,
         env={"DUA_PROCESSOR_EXPIRY_EVERY_S": "0.5", "DUA_PROCESSOR_EXPIRY_GRACE_S": "0"},
     )
-    analyst = {"kind": "EMPLOYEE", "id": "analyst-9"}
     expired, kept = "e" * 64, "k" * 64
-
-    def linkable(subject_id: str) -> dict[str, object]:
-        return access_event(
-            subject_id=subject_id,
-            service="hotpepper-gourmet",
-            purpose="research.profiling",
-            elements=["user.behavior.usage_history"],
-            processing="PSEUDONYMIZED",
-            actor=analyst,
-        )
-
-    def identifying(subject_id: str, minutes: int) -> dict[str, object]:
-        return access_event(
-            subject_id=subject_id,
-            occurred_at=T0 + timedelta(minutes=minutes),
-            service="hotpepper-gourmet",
-            purpose="service.inquiry_response",
-            elements=["user.name"],
-            actor=analyst,
-        )
 
     # partition 0 moves on an hour (another subject's event): the entry of `expired` there
     # is 60 minutes behind, beyond the 10-minute window; partition 1 stays at T0
     later = access_event(subject_id="o" * 64, occurred_at=T0 + timedelta(hours=1))
-    first = [(0, linkable(expired)), (1, linkable(kept)), (0, later)]
+    first = [(0, linkable(expired, 0)), (1, linkable(kept, 0)), (0, later)]
     late = [(0, identifying(expired, 2)), (1, identifying(kept, 2))]
     tagged = TopicReader(bootstrap, settings.topic_tagged)
     try:
@@ -211,9 +171,13 @@ def test_expired_reidentification_state_is_deleted_for_good(
         _produce_to_partitions(bootstrap, settings.topic_raw, first)
         assert len(tagged.read(len(first))) == len(first), worker.log_text()
         assert worker.wait_metric("dua_processor_state_expired_total", 1) == 1
-        changelog = f"{worker.env['DUA_PROCESSOR_APP_ID']}-reidentification-changelog"
-        (tombstone,) = _tombstone_keys(bootstrap, changelog, 3.0)
+        app_id = worker.env["DUA_PROCESSOR_APP_ID"]
+        changelog = TopicReader(bootstrap, f"{app_id}-reidentification-changelog", decode=False)
+        changelog.poll(3.0)
+        changelog.close()
+        (tombstone,) = changelog.tombstones
         assert expired.encode() in tombstone  # the entry is the subject's
+        assert len(changelog.values) == len(first)  # each event wrote its subject's entry
         assert worker.stop() == 0
 
         worker.restart()  # the tables come back from the changelogs

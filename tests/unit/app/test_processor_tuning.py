@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import fields
 from pathlib import Path
 
@@ -17,13 +16,10 @@ from dua_stream.processor.worker import producer_config
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No DUA_* variable of the developer's shell leaks into these tests."""
-    for name in list(os.environ):
-        if name.startswith("DUA_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DUA_KAFKA_BOOTSTRAP", "127.0.0.1:9")
+def _a_broker_and_state_dir(
+    clean_settings_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DUA_KAFKA_BOOTSTRAP", "127.0.0.1:9")  # never contacted
     monkeypatch.setenv("DUA_STATE_DIR", str(tmp_path))
 
 

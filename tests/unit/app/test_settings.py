@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,7 @@ import pytest
 from dua.settings import load_settings
 from dua_schemas import ConfigError
 
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No DUA_* variable of the developer's shell leaks into these tests."""
-    for name in list(os.environ):
-        if name.startswith("DUA_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_settings_env")
 
 
 def test_defaults() -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from dua.cli import main
@@ -13,14 +10,7 @@ from dua.settings import load_settings
 from dua_schemas import ConfigError
 from dua_stream.notifier import NotifierMetrics
 
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No DUA_* variable of the developer's shell, nor a dua.toml, leaks into these tests."""
-    for name in list(os.environ):
-        if name.startswith("DUA_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("clean_settings_env")
 
 
 def test_settings_become_the_dispatcher_config(monkeypatch: pytest.MonkeyPatch) -> None:
