@@ -20,14 +20,21 @@ mix of bench/classify.py: seed services and purposes, about a fifth violating):
   weighs heavily and varies with how far the first worker got alone. A worker that runs
   for hours pays it once per rebalance; the steady rate is what it does in between.
 
+* I/O bound: the same K workers with the per-event work taken out (bench/io_bound_worker.py:
+  the product's worker, whose batches copy each raw message to the output topics instead of
+  processing it, as many outputs per input as the processor makes). Timed like the
+  processor, on fresh output topics. No per-event work, however fast, can take the
+  processor past this on this machine: it is what Faust's consumer, the producer, the
+  delivery reports and the broker cost together.
 * work bound: the processor's own per-event work with no Kafka at all: `BatchProcessor`
   (decode, validate, classify, state, encode the tagged event and violations) over the same
-  payloads in memory, in batches of 2,000, on one core. No processor can exceed this rate
-  on one core, whatever its consumer does.
+  payloads in memory, in batches of 5,000 (a full fetch), on one core, before the broker
+  starts. No processor can exceed this rate on one core, whatever its consumer does.
 
 The ratio processor/ceiling says what classification and the at-least-once output path cost
-on top of the cheapest possible pass over the same messages; processor/work bound says how
-much of the remaining time goes to Kafka (fetch, produce, confirm, acknowledge).
+on top of the cheapest possible pass over the same messages; I/O bound/ceiling says how much
+of that the output path alone (no per-event work) costs here, and processor/I/O bound how
+much of what is left the per-event work takes.
 """
 
 from __future__ import annotations
@@ -56,13 +63,14 @@ from dua_schemas import DATA_ACCESS_EVENT, WireCodec
 from dua_stream import Engine, load_policy
 from dua_stream.processor import BatchProcessor, ProcessorTopics, RecordCodec, TableState
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/…` too
 from bench.classify import generate
 from bench.sdk import produce_all
 
 PARTITIONS = 4
 TIMEOUT_S = 600.0
-WORK_BATCH = 2_000
+WORK_BATCH = 5_000  # Tuning.broker_max_poll_records: one full fetch
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
@@ -105,8 +113,9 @@ class _InMemory:
     value: bytes | None
 
 
-def work_bound(messages: list[tuple[bytes, bytes]]) -> float:
-    """Events/s of the processor's per-event work alone: `BatchProcessor` on in-memory input."""
+def work_bound(messages: list[tuple[bytes, bytes]]) -> tuple[float, float]:
+    """Events/s of the processor's per-event work alone (`BatchProcessor` on in-memory
+    input), and the outputs it makes per input."""
     topics = ProcessorTopics("raw", "consent", "tagged", "violations", "dlq")
     changelogs = {"consent": "consent-changelog", "reidentification": "reid-changelog"}
     engine = Engine(load_policy())
@@ -124,7 +133,7 @@ def work_bound(messages: list[tuple[bytes, bytes]]) -> float:
     elapsed = time.perf_counter() - started
     if outputs < len(inputs):
         raise RuntimeError(f"the in-memory processor made {outputs} outputs of {len(inputs)}")
-    return len(inputs) / elapsed
+    return len(inputs) / elapsed, outputs / len(inputs)
 
 
 def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
@@ -187,13 +196,20 @@ def _stable_members(admin: AdminClient, group: str) -> int:
 
 
 def processor(
-    bootstrap: str, topics: dict[str, str], n: int, state_dir: Path, workers: int = 1
+    bootstrap: str,
+    topics: dict[str, str],
+    n: int,
+    state_dir: Path,
+    workers: int = 1,
+    *,
+    io_bound_outputs: float | None = None,
 ) -> tuple[float, float]:
     """Events/s of `workers` processors in one group: from a stable group to the N-th output,
     and steady (from the N/4-th output to the N-th).
 
     Timing starts when the consumer group is Stable with every worker in it (start-up, joins
     and the first rebalance are not counted; outputs already confirmed then are subtracted).
+    `io_bound_outputs`: run the I/O-bound workers instead (that many outputs per input).
     """
     app_id = f"bench-processor-{uuid.uuid4().hex[:8]}"
     env = {
@@ -206,14 +222,28 @@ def processor(
     dua = Path(sys.executable).with_name("dua")
     watcher = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-watch"})
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    # one `dua run processor --workers K`: the product's own pool of K worker processes
+    if io_bound_outputs is None:
+        # one `dua run processor --workers K`: the product's own pool of K worker processes
+        commands = [
+            [str(dua), "run", "processor", "--workers", str(workers), "--log-level", "warn"]
+        ]
+    else:
+        commands = [
+            [
+                *(sys.executable, "-m", "bench.io_bound_worker"),
+                *("--worker-index", str(index), "--outputs-per-event", str(io_bound_outputs)),
+            ]
+            for index in range(workers)
+        ]
     processes = [
         subprocess.Popen(
-            [str(dua), "run", "processor", "--workers", str(workers), "--log-level", "warn"],
+            command,
             env={**env, "DUA_STATE_DIR": str(state_dir)},
+            cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        for command in commands
     ]
     try:
         deadline = time.monotonic() + TIMEOUT_S
@@ -250,29 +280,38 @@ def processor(
 
 
 def run(n: int = 200_000, workers: int = 1) -> dict[str, Any]:
-    """Ceiling and processor throughput on the same `n` events; returns both and the ratio."""
+    """Ceiling, processor and its bounds on the same `n` events; returns them and the ratios."""
     suffix = uuid.uuid4().hex[:8]
-    topics = {
-        role: f"bench.{role}.{suffix}" for role in ("raw", "consent", "tagged", "violations", "dlq")
-    }
+    roles = ("raw", "consent", "tagged", "violations", "dlq")
+    topics = {role: f"bench.{role}.{suffix}" for role in roles}
+    # the I/O bound reads the same input; its outputs go to topics of their own
+    io_topics = {**topics, **{role: f"bench.io-{role}.{suffix}" for role in roles[2:]}}
     messages = _messages(n)
+    # Before the broker starts, so the in-memory loop has the core to itself.
+    bound_rate, outputs_per_event = work_bound(messages)
     with kafka() as bootstrap, tempfile.TemporaryDirectory(prefix="dua-bench-proc-") as tmp:
-        ensure_topics(bootstrap, topics.values(), partitions=PARTITIONS)
+        ensure_topics(bootstrap, {*topics.values(), *io_topics.values()}, partitions=PARTITIONS)
         _produce(bootstrap, topics["raw"], messages)
         ceiling_rate = ceiling(bootstrap, topics["raw"], n)
         processor_rate, steady_rate = processor(bootstrap, topics, n, Path(tmp), workers)
-    # After the broker is gone, so the in-memory loop has the core to itself.
-    bound_rate = work_bound(messages)
+        io_rate, io_steady = processor(
+            bootstrap, io_topics, n, Path(tmp) / "io", workers, io_bound_outputs=outputs_per_event
+        )
     return {
         "events": n,
         "partitions": PARTITIONS,
         "processor_workers": workers,
         "ceiling_decode_only_per_s": round(ceiling_rate),
         "work_bound_per_s": round(bound_rate),
+        "outputs_per_event": round(outputs_per_event, 3),
+        "io_bound_per_s": round(io_rate),
+        "io_bound_steady_per_s": round(io_steady),
         "processor_per_s": round(processor_rate),
         "processor_steady_per_s": round(steady_rate),
         "ratio_processor_to_ceiling": round(processor_rate / ceiling_rate, 3),
         "ratio_steady_to_ceiling": round(steady_rate / ceiling_rate, 3),
+        "ratio_io_bound_to_ceiling": round(io_rate / ceiling_rate, 3),
+        "ratio_processor_to_io_bound": round(processor_rate / io_rate, 3),
         "ratio_work_bound_to_ceiling": round(bound_rate / ceiling_rate, 3),
         "ratio_processor_to_work_bound": round(processor_rate / bound_rate, 3),
     }
