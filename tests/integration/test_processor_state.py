@@ -171,6 +171,9 @@ def test_expired_reidentification_state_is_deleted_for_good(
         _produce_to_partitions(bootstrap, settings.topic_raw, first)
         assert len(tagged.read(len(first))) == len(first), worker.log_text()
         assert worker.wait_metric("dua_processor_state_expired_total", 1) == 1
+        # three subjects' entries, one expired; the gauge is set after each expiry round
+        left = {"table": "reidentification"}
+        assert worker.wait_metric("dua_processor_state_entries", 2, **left) == 2
         app_id = worker.env["DUA_PROCESSOR_APP_ID"]
         changelog = TopicReader(bootstrap, f"{app_id}-reidentification-changelog", decode=False)
         changelog.poll(3.0)

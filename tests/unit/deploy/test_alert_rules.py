@@ -6,6 +6,7 @@ Checks that need promtool or amtool skip (saying why) where those are not instal
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -144,6 +145,19 @@ def test_rules_use_only_metrics_the_code_exports() -> None:
             used.update(_METRIC.findall(rule["expr"]))
     assert used, "no metric found in the rules: the pattern is wrong"
     assert used - exported == set()
+
+
+def test_dashboard_queries_use_only_metrics_the_code_exports() -> None:
+    """Every metric name in a Grafana panel's Prometheus query is exported by a component."""
+    dashboards = ALERTS.parents[1] / "grafana" / "dashboards"
+    used: set[str] = set()
+    for path in dashboards.glob("*.json"):
+        for panel in json.loads(path.read_text())["panels"]:
+            if panel["datasource"]["type"] == "prometheus":
+                for target in panel["targets"]:
+                    used.update(_METRIC.findall(target["expr"]))
+    assert "dua_processor_state_entries" in used  # the pattern finds what is there
+    assert used - _exported_metric_names() == set()
 
 
 def test_no_external_host_in_alerting_files() -> None:

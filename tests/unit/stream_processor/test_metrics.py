@@ -43,6 +43,16 @@ def test_batch_tallies_and_policy_version_are_recorded() -> None:
     assert value("dua_processor_policy_info", {"version": "v1"}) is None
 
 
+def test_state_entries_are_a_gauge_per_table() -> None:
+    """The newest sizes replace the previous ones (entries come and go)."""
+    metrics = ProcessorMetrics()
+    metrics.set_state_entries({"consent": 5, "reidentification": 9})
+    metrics.set_state_entries({"consent": 5, "reidentification": 2})
+    value = metrics.registry.get_sample_value
+    assert value("dua_processor_state_entries", {"table": "reidentification"}) == 2
+    assert value("dua_processor_state_entries", {"table": "consent"}) == 5
+
+
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
 

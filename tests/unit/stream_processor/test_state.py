@@ -120,9 +120,11 @@ def test_a_rebalance_forgets_the_partitions_given_away_without_changelog_records
     state.drain_changes()
     restored_by_faust = {"targeting_opt_out": False}
     consent["consent:restored"] = restored_by_faust  # Faust's store drops its own keys itself
+    assert state.sizes() == {"consent": 4, "reidentification": 3}
     assert state.retain({0, 2}) == 2
     assert set(reid) == {"reid:s0", "reid:s2"}
     assert set(consent) == {"consent:s0", "consent:s2", "consent:restored"}
+    assert state.sizes() == {"consent": 3, "reidentification": 2}  # what the gauge shows
     assert set(state.watermarks) == {0, 2}
     assert state.drain_changes() == []
 

@@ -23,6 +23,7 @@ MetricName = Literal[
     "dua_processor_policy_reloads_total",
     "dua_processor_batch_size",
     "dua_processor_state_expired_total",
+    "dua_processor_state_entries",
 ]
 
 EVENTS: Final[MetricName] = "dua_processor_events_total"
@@ -35,6 +36,7 @@ POLICY_INFO: Final[MetricName] = "dua_processor_policy_info"
 POLICY_RELOADS: Final[MetricName] = "dua_processor_policy_reloads_total"
 BATCH_SIZE: Final[MetricName] = "dua_processor_batch_size"
 STATE_EXPIRED: Final[MetricName] = "dua_processor_state_expired_total"
+STATE_ENTRIES: Final[MetricName] = "dua_processor_state_entries"
 
 # prometheus_client appends `_total` to counters itself: declare them without it.
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -159,6 +161,12 @@ class ProcessorMetrics:
             "Re-identification entries deleted after their window.",
             registry=r,
         )
+        self.state_entries = Gauge(
+            STATE_ENTRIES,
+            "Entries this worker keeps in each table (its partitions only), by table.",
+            ["table"],
+            registry=r,
+        )
         self._policy_version: str | None = None
 
     def record_batch(
@@ -194,6 +202,10 @@ class ProcessorMetrics:
     def set_lag(self, lags: Mapping[tuple[str, int], int]) -> None:
         for (topic, partition), lag in lags.items():
             self.lag.labels(topic, str(partition)).set(lag)
+
+    def set_state_entries(self, sizes: Mapping[str, int]) -> None:
+        for table, entries in sizes.items():
+            self.state_entries.labels(table).set(entries)
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         """Serve `/metrics` on `host:port` from a daemon thread."""

@@ -156,6 +156,10 @@ class TableState:
             del self._changes[change]
         return len(stale) + len(gone)
 
+    def sizes(self) -> dict[str, int]:
+        """Entries held in each table: this worker's partitions only, after `retain`."""
+        return {CONSENT_TABLE: len(self._consent), REIDENTIFICATION_TABLE: len(self._reid)}
+
     def drain_changes(self) -> list[StateChange]:
         """The changelog records of every key changed since the last call."""
         changes = []

@@ -120,6 +120,7 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
         forgotten = state.retain(owned)
         if forgotten:
             log.info("rebalance: forgot %d state entries of partitions given away", forgotten)
+        metrics.set_state_entries(state.sizes())
 
     # mode's stub wants a receiver taking any positional arguments; this one takes the set
     app.on_partitions_assigned.connect(cast(Any, forget_partitions_given_away), weak=False)
@@ -132,6 +133,7 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
         if tombstones:
             await handler.send(tombstones)
             metrics.state_expired.inc(count)
+        metrics.set_state_entries(state.sizes())  # what is left, every expiry round
 
     @app.timer(interval=LAG_EVERY_S)  # type: ignore[untyped-decorator]
     async def report_lag() -> None:
