@@ -109,6 +109,45 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
         except Exception:  # a reload problem must never stop the worker
             log.exception("checking the policy file failed")
 
+    _keep_state(
+        app,
+        config,
+        state=state,
+        processor=processor,
+        handler=handler,
+        reloader=reloader,
+        metrics=metrics,
+    )
+
+    @app.timer(interval=LAG_EVERY_S)  # type: ignore[untyped-decorator]
+    async def report_lag() -> None:
+        consumer = app.consumer
+        lags = {}
+        for tp in consumer.assignment():
+            if tp.topic not in handler.topics:
+                continue
+            highwater = _highwater(consumer, tp)
+            if highwater is not None:
+                position = handler.positions.get((tp.topic, tp.partition), 0)
+                lags[(tp.topic, tp.partition)] = max(highwater - position, 0)
+        metrics.set_lag(lags)
+
+    app.deliverer = deliverer
+    return app
+
+
+def _keep_state(
+    app: ProcessorApp,
+    config: ProcessorConfig,
+    *,
+    state: TableState,
+    processor: BatchProcessor,
+    handler: ProcessorHandler,
+    reloader: PolicyReloader,
+    metrics: ProcessorMetrics,
+) -> None:
+    """The tables' upkeep: forget what a rebalance gave away, expire old re-identification
+    entries, and report what is left."""
     owned_topics = frozenset((config.topics.raw, config.topics.consent))
 
     async def forget_partitions_given_away(
@@ -134,22 +173,6 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
             await handler.send(tombstones)
             metrics.state_expired.inc(count)
         metrics.set_state_entries(state.sizes())  # what is left, every expiry round
-
-    @app.timer(interval=LAG_EVERY_S)  # type: ignore[untyped-decorator]
-    async def report_lag() -> None:
-        consumer = app.consumer
-        lags = {}
-        for tp in consumer.assignment():
-            if tp.topic not in handler.topics:
-                continue
-            highwater = _highwater(consumer, tp)
-            if highwater is not None:
-                position = handler.positions.get((tp.topic, tp.partition), 0)
-                lags[(tp.topic, tp.partition)] = max(highwater - position, 0)
-        metrics.set_lag(lags)
-
-    app.deliverer = deliverer
-    return app
 
 
 def _logging_config(config: ProcessorConfig) -> dict[str, Any] | None:
