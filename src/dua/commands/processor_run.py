@@ -136,7 +136,9 @@ def processor(log_level: str, workers: int | None, worker_index: int | None) -> 
 
     Creates the pipeline's topics when they are absent, reloads the policy file when it
     changes (or on SIGHUP), and serves Prometheus metrics on DUA_PROCESSOR_METRICS_PORT
-    (worker i of several on that port + i).
+    (worker i of several on that port + i). Batching, commits, rebalance timings, the
+    producer and state expiry are tuned with DUA_PROCESSOR_* settings (see "Tuning" in
+    stream_processors/README.md); the defaults are the measured ones.
     """
     logging.basicConfig(level=logging_level(log_level), format=log_format(worker_index))
     settings = load_settings()
