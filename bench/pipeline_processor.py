@@ -2,7 +2,8 @@
 
 Run: `.venv/bin/python bench/pipeline_processor.py [--events 200000]`, or call `run(n)`.
 
-Kafka: `DUA_KAFKA_BOOTSTRAP` when set, else a `LocalBroker` of this run's own (stopped after).
+Kafka: `DUA_KAFKA_BOOTSTRAP` when set, else a `LocalBroker` of this run's own (stopped after)
+with Kafka's default group join delay (3 s), so that K workers join their group together.
 In one run, on one fresh 4-partition raw topic holding N pre-produced DataAccessEvents (the
 mix of bench/classify.py: seed services and purposes, about a fifth violating):
 
@@ -14,11 +15,10 @@ mix of bench/classify.py: seed services and purposes, about a fifth violating):
   are not counted; everything after is: fetch, decode, validate, classify, state changelog,
   encode, produce and confirm, acknowledge);
 * processor, steady: the same run from the moment a quarter of the N outputs is confirmed to
-  the N-th. With K > 1 the first worker in the group starts alone, and when the others join
-  it gives partitions away; each joiner rebuilds the tables of the partitions it receives
-  from their changelogs before it processes them. In a run of a few seconds that pause
-  weighs heavily and varies with how far the first worker got alone. A worker that runs
-  for hours pays it once per rebalance; the steady rate is what it does in between.
+  the N-th. Should a worker join late (a broker without the join delay, e.g. the tests'),
+  the first one starts alone and hands partitions over when the others join, and each
+  joiner rebuilds the tables of the partitions it receives before it processes them; in a
+  run of a few seconds that pause weighs heavily. The steady rate leaves most of it out.
 
 * I/O bound: the same K workers with the per-event work taken out (bench/io_bound_worker.py:
   the product's worker, whose batches copy each raw message to the output topics instead of
@@ -71,11 +71,15 @@ PARTITIONS = 4
 TIMEOUT_S = 600.0
 WORK_BATCH = 5_000  # Tuning.broker_max_poll_records: one full fetch
 ROOT = Path(__file__).resolve().parent.parent
+KAFKA_GROUP_JOIN_DELAY_MS = 3_000  # Kafka's default group.initial.rebalance.delay.ms
 
 
 @contextmanager
-def kafka() -> Iterator[str]:
-    """DUA_KAFKA_BOOTSTRAP, else a local broker started (and stopped) for this run."""
+def kafka(group_join_delay_ms: int = 0) -> Iterator[str]:
+    """DUA_KAFKA_BOOTSTRAP, else a local broker started (and stopped) for this run.
+
+    `group_join_delay_ms`: the local broker's wait for more members of a new group (see
+    `LocalBroker.start`)."""
     external = os.environ.get("DUA_KAFKA_BOOTSTRAP")
     if external:
         yield external
@@ -83,7 +87,8 @@ def kafka() -> Iterator[str]:
     settings = load_settings()
     with tempfile.TemporaryDirectory(prefix="dua-bench-kafka-") as home:
         broker = LocalBroker(Path(home))
-        record = broker.start(resolve_jars(settings.kafka_version, cache_root(os.environ)))
+        jars = resolve_jars(settings.kafka_version, cache_root(os.environ))
+        record = broker.start(jars, group_join_delay_ms=group_join_delay_ms)
         try:
             yield record.bootstrap
         finally:
@@ -289,7 +294,13 @@ def run(n: int = 200_000, workers: int = 1) -> dict[str, Any]:
     messages = _messages(n)
     # Before the broker starts, so the in-memory loop has the core to itself.
     bound_rate, outputs_per_event = work_bound(messages)
-    with kafka() as bootstrap, tempfile.TemporaryDirectory(prefix="dua-bench-proc-") as tmp:
+    # Kafka's own default group join delay, as a production broker has: a pool's workers
+    # join their group together (at 0 the first one starts alone and hands partitions over
+    # as the others join, which in a run of seconds decides the figure).
+    with (
+        kafka(group_join_delay_ms=KAFKA_GROUP_JOIN_DELAY_MS) as bootstrap,
+        tempfile.TemporaryDirectory(prefix="dua-bench-proc-") as tmp,
+    ):
         ensure_topics(bootstrap, {*topics.values(), *io_topics.values()}, partitions=PARTITIONS)
         _produce(bootstrap, topics["raw"], messages)
         ceiling_rate = ceiling(bootstrap, topics["raw"], n)

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         0, ge=0, le=65535, description="Local KRaft controller port (0: a free one)."
     )
     kafka_heap: str = Field("512m", description="JVM heap of the local broker (-Xmx).")
+    kafka_group_join_delay_ms: int = Field(
+        0,
+        ge=0,
+        le=300_000,
+        description="Local broker: how long a new consumer group waits for more members "
+        "before its first rebalance (Kafka's default is 3000; 0 starts tests fast).",
+    )
     kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] | None = Field(
         None,
         description="How clients reach Kafka. Unset: the local broker's (SASL with --secure), "

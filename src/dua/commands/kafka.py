@@ -71,6 +71,7 @@ def up(timeout: float, secure: bool) -> None:
             controller_port=settings.kafka_controller_port,
             heap=settings.kafka_heap,
             timeout=timeout,
+            group_join_delay_ms=settings.kafka_group_join_delay_ms,
         )
         click.echo(
             f"started Kafka {record.version} at {record.bootstrap} in "

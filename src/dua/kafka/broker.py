@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,11 +106,14 @@ class LocalBroker:
         controller_port: int = 0,
         heap: str = "512m",
         timeout: float = 120.0,
+        group_join_delay_ms: int = 0,
     ) -> BrokerRecord:
         """Format storage if new, launch the JVM detached, and return once the broker answers.
 
-        A port of 0 means a free one. The broker keeps running after this process exits;
-        `stop()` (here or in a later process) ends it.
+        A port of 0 means a free one. `group_join_delay_ms`: Kafka's
+        `group.initial.rebalance.delay.ms` (its default is 3000; 0 starts new groups at
+        once). The broker keeps running after this process exits; `stop()` (here or in a
+        later process) ends it.
         """
         running = self.status()
         if running is not None:
@@ -118,7 +122,10 @@ class LocalBroker:
             raise BrokerError(f"heap {heap!r} is not a JVM size like 512m")
         credentials = self._credentials()
         java = require_tool("java")
-        config = self._config(host, port, controller_port, credentials)
+        config = replace(
+            self._config(host, port, controller_port, credentials),
+            group_join_delay_ms=group_join_delay_ms,
+        )
         self.home.mkdir(parents=True, exist_ok=True)
         # Private: a secured broker's file holds the admin password.
         write_private(self.properties, render_server_properties(config))

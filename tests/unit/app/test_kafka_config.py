@@ -86,6 +86,15 @@ def test_unknown_placeholder_in_template_is_reported(tmp_path: Path) -> None:
         render_server_properties(config, "name=${cluster_name}\n")
 
 
+def test_the_group_join_delay_is_the_broker_s_initial_rebalance_delay(tmp_path: Path) -> None:
+    """0 by default (new groups start at once); Kafka's 3000 when asked for; bounded."""
+    config = BrokerConfig("127.0.0.1", 41001, 41002, tmp_path, group_join_delay_ms=3000)
+    props = _properties(render_server_properties(config))
+    assert props["group.initial.rebalance.delay.ms"] == "3000"
+    with pytest.raises(BrokerError, match="group join delay"):
+        BrokerConfig("127.0.0.1", 41001, 41002, tmp_path, group_join_delay_ms=-1)
+
+
 @pytest.mark.parametrize(("broker", "controller"), [(41001, 41001), (0, 41002), (41001, 70000)])
 def test_impossible_ports_are_refused(tmp_path: Path, broker: int, controller: int) -> None:
     """Shared, zero or out-of-range ports are refused before anything is written."""
