@@ -129,9 +129,10 @@ class Settings(BaseSettings):
     )
     processor_session_timeout_s: float = Field(
         10.0,
-        gt=0,
-        le=3600,
-        description="Seconds without heartbeats before a processor's partitions move on.",
+        ge=6,
+        le=1800,
+        description="Seconds without heartbeats before a processor's partitions move on "
+        "(within the broker's group.min/max.session.timeout.ms: 6 s and 30 min by default).",
     )
     processor_heartbeat_interval_s: float = Field(
         1.0, gt=0, description="Seconds between heartbeats (below the session timeout)."

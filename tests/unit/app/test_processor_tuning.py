@@ -63,23 +63,25 @@ def test_environment_values_reach_the_faust_app_and_the_producer(
 def test_a_value_out_of_range_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUA_PROCESSOR_PRODUCER_COMPRESSION", "brotli")
     monkeypatch.setenv("DUA_PROCESSOR_MAX_IN_FLIGHT_BATCHES", "0")
+    monkeypatch.setenv("DUA_PROCESSOR_SESSION_TIMEOUT_S", "3")  # brokers refuse under 6 s
     with pytest.raises(ConfigError) as caught:
         load_settings()
     message = str(caught.value)
     assert "DUA_PROCESSOR_PRODUCER_COMPRESSION" in message
     assert "DUA_PROCESSOR_MAX_IN_FLIGHT_BATCHES" in message
+    assert "DUA_PROCESSOR_SESSION_TIMEOUT_S: Input should be greater than or equal to 6" in message
 
 
 def test_heartbeats_must_come_more_often_than_the_session_times_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("DUA_PROCESSOR_SESSION_TIMEOUT_S", "5")
-    monkeypatch.setenv("DUA_PROCESSOR_HEARTBEAT_INTERVAL_S", "5")
+    monkeypatch.setenv("DUA_PROCESSOR_SESSION_TIMEOUT_S", "6")
+    monkeypatch.setenv("DUA_PROCESSOR_HEARTBEAT_INTERVAL_S", "6")
     with pytest.raises(ConfigError) as caught:
         load_settings()
     message = str(caught.value)
-    assert "DUA_PROCESSOR_HEARTBEAT_INTERVAL_S (5.0)" in message
-    assert "DUA_PROCESSOR_SESSION_TIMEOUT_S (5.0)" in message
+    assert "DUA_PROCESSOR_HEARTBEAT_INTERVAL_S (6.0)" in message
+    assert "DUA_PROCESSOR_SESSION_TIMEOUT_S (6.0)" in message
     assert "DUA_:" not in message  # a check across settings names its own variables
 
 
