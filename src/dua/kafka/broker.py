@@ -16,7 +16,6 @@ import socket
 import subprocess
 import time
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -122,10 +121,7 @@ class LocalBroker:
             raise BrokerError(f"heap {heap!r} is not a JVM size like 512m")
         credentials = self._credentials()
         java = require_tool("java")
-        config = replace(
-            self._config(host, port, controller_port, credentials),
-            group_join_delay_ms=group_join_delay_ms,
-        )
+        config = self._config(host, port, controller_port, credentials, group_join_delay_ms)
         self.home.mkdir(parents=True, exist_ok=True)
         # Private: a secured broker's file holds the admin password.
         write_private(self.properties, render_server_properties(config))
@@ -207,7 +203,12 @@ class LocalBroker:
         )
 
     def _config(
-        self, host: str, port: int, controller_port: int, credentials: Credentials | None
+        self,
+        host: str,
+        port: int,
+        controller_port: int,
+        credentials: Credentials | None,
+        group_join_delay_ms: int,
     ) -> BrokerConfig:
         for fixed in (port, controller_port):
             if fixed and port_in_use(host, fixed):
@@ -223,6 +224,7 @@ class LocalBroker:
             log_dir=self.data_dir,
             security=security,
             admin_password=admin_password,
+            group_join_delay_ms=group_join_delay_ms,
         )
 
     def _jvm(self, java: str, jars: KafkaJars, log_file: Path) -> list[str]:
