@@ -103,3 +103,24 @@ def test_an_engine_error_on_one_event_is_rejected_not_raised(
     result = _processor(codec, _Exploding(engine)).process([], messages, T0)
     assert Counter(o.topic for o in _routed(result.outputs)) == {"tagged": 2, "dlq": 1}
     assert result.rejected == {"classify_failed": 1}
+
+
+def test_a_changelog_record_produced_again_carries_the_value_its_key_has_now(
+    codec: RecordCodec, wire: WireCodec, engine: Engine
+) -> None:
+    """A batch's consent record failed to deliver; a later batch changed the key since. The
+    retry carries the later value (the compacted changelog keeps the last record of a key)."""
+    subject = "a" * 64
+    processor = _processor(codec, engine)
+
+    def consent(offset: int, opted_out: bool) -> Message:
+        change = {**opt_out(subject), "targeting_opt_out": opted_out}
+        return Message("consent", 0, offset, subject.encode(), wire.encode("ConsentChange", change))
+
+    (failed,) = processor.process([consent(0, True)], [], T0).outputs
+    (later,) = processor.process([consent(1, False)], [], T0).outputs
+    assert failed.value != later.value
+    assert processor.refreshed(failed) == later
+    tagged = processor.process([], _raw(wire, [access_event()]), T0).outputs[0]
+    assert tagged.topic == "tagged"
+    assert processor.refreshed(tagged) is tagged  # only changelog records are refreshed

@@ -9,6 +9,7 @@ from faust.serializers import codecs
 
 from dua_stream import Engine, MemoryState
 from dua_stream.processor import TableState
+from dua_stream.processor.state import decode_key, encode_key
 
 from .conftest import T0, access_event, ad_event, opt_out
 
@@ -148,3 +149,28 @@ def test_retain_drops_a_pending_change_rather_than_write_it_as_a_tombstone() -> 
     state.put("reid:x", {"a": {}})
     state.retain({0})
     assert state.drain_changes() == []
+
+
+def test_current_value_is_the_value_a_key_has_now() -> None:
+    """What a changelog record produced again carries: the key's value now, or a tombstone."""
+    state, _, _ = _state()
+    state.at(2, 1_000)
+    state.put("reid:a", {"x": {"linkable_at": 1_000}})
+    state.put("consent:a", {"targeting_opt_out": False})
+    first = {c.key: c.value for c in state.drain_changes()}
+    state.at(2, 2_000)
+    state.put("reid:a", {"x": {"linkable_at": 2_000}})
+    state.put("consent:a", {"targeting_opt_out": True})
+    newest = {c.key: c.value for c in state.drain_changes()}
+    for table, key in (("reidentification", "reid:a"), ("consent", "consent:a")):
+        encoded = json.dumps(key).encode()
+        assert first[encoded] != newest[encoded]
+        assert state.current_value(table, encoded) == newest[encoded]
+    state.at(2, 10_000_000)
+    assert state.expire(1_000) == 1
+    assert state.current_value("reidentification", b'"reid:a"') is None
+
+
+def test_keys_decode_to_what_was_encoded() -> None:
+    for key in ("consent:a", "reid:ü-主体", "reid:\ud800-lone", 'reid:"quoted"\\'):
+        assert decode_key(encode_key(key)) == key

@@ -65,7 +65,15 @@ class BatchResult:
 class BatchProcessor:
     """Turns batches of raw and consent messages into outputs, with `state` kept up to date."""
 
-    __slots__ = ("_changelogs", "_codec", "_dlq_prefix", "_engine", "_state", "_topics")
+    __slots__ = (
+        "_changelogs",
+        "_codec",
+        "_dlq_prefix",
+        "_engine",
+        "_state",
+        "_tables",
+        "_topics",
+    )
 
     def __init__(
         self,
@@ -82,6 +90,7 @@ class BatchProcessor:
         self._state = state
         self._engine = engine
         self._changelogs = changelog_topics
+        self._tables = {topic: table for table, topic in changelog_topics.items()}
         self._dlq_prefix = dlq_prefix_bytes
 
     def process(
@@ -107,6 +116,14 @@ class BatchProcessor:
         count = self._state.expire(window_ms)
         outputs = [changelog_output(c, self._changelogs) for c in self._state.drain_changes()]
         return count, outputs
+
+    def refreshed(self, output: Output) -> Output:
+        """`output` with the value its key has now, if it is a changelog record (a record
+        produced again after a failed delivery must not carry an outdated value)."""
+        table = self._tables.get(output.topic)
+        if table is None or output.key is None:
+            return output
+        return output._replace(value=self._state.current_value(table, output.key))
 
     def _consent(
         self, engine: Engine, message: InputMessage, now: datetime, result: BatchResult

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Final
 
 from confluent_kafka import KafkaError, Producer
@@ -100,10 +100,19 @@ class Deliverer:
     the tables' changelogs, see `store.py`).
     """
 
-    def __init__(self, config: Mapping[str, Any], tracked: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        tracked: Collection[str] = (),
+        *,
+        refresh: Callable[[Output], Output] | None = None,
+    ) -> None:
+        """`refresh`: gives a failed message of a tracked topic the value to produce again
+        (see `wait`); without it, failed messages are produced again as they were."""
         self._producer = Producer(dict(config))
         self._serving = True
         self._tracked = frozenset(tracked)
+        self._refresh = refresh
 
     async def serve(self) -> None:
         """Serve delivery reports until `close()`; run it as a task of the event loop."""
@@ -121,7 +130,15 @@ class Deliverer:
         return delivery
 
     async def wait(self, delivery: Delivery, loop: asyncio.AbstractEventLoop) -> None:
-        """Return once every message of `delivery` is confirmed, producing failures again."""
+        """Return once every message of `delivery` is confirmed, producing failures again.
+
+        A tracked message (a table changelog record) is produced again with `refresh`'s value:
+        the key's value *now*. Batches after this one went on meanwhile, and one of them may
+        have written a newer value of the same key that the broker already took; the old
+        value, confirmed after it, would be the last record of its key, the one a compacted
+        changelog keeps and a recovery applies. The offsets the retries are confirmed at are
+        added to `delivery.offsets`.
+        """
         failed = await delivery.future
         while failed:
             log.warning(
@@ -130,8 +147,18 @@ class Deliverer:
                 RETRY_PAUSE_S,
             )
             await asyncio.sleep(RETRY_PAUSE_S)
-            delivery = self.produce(failed, loop)
-            failed = await delivery.future
+            again = self.produce(self._again(failed), loop)
+            failed = await again.future
+            for where, offset in again.offsets.items():
+                if offset > delivery.offsets.get(where, -1):
+                    delivery.offsets[where] = offset
+
+    def _again(self, failed: Sequence[Output]) -> list[Output]:
+        """The failed messages to produce again, tracked ones refreshed."""
+        refresh, tracked = self._refresh, self._tracked
+        if refresh is None:
+            return list(failed)
+        return [refresh(o) if o.topic in tracked else o for o in failed]
 
     def close(self, timeout: float = 30.0) -> int:
         """Flush and stop; returns the number of messages still not delivered."""

@@ -51,6 +51,12 @@ def encode_key(key: str) -> bytes:
     return _dumps(key)
 
 
+def decode_key(key: bytes) -> str:
+    """The table key `encode_key` wrote (lone surrogates included)."""
+    decoded: str = json.loads(key.decode("utf-8", "surrogatepass"))
+    return decoded
+
+
 def encode_value(value: dict[str, Any]) -> bytes:
     """Table values as Faust's `json` value serializer writes them (~0.4 µs with orjson;
     `json` takes ~4 µs for a re-identification entry, written for most events)."""
@@ -159,6 +165,12 @@ class TableState:
     def sizes(self) -> dict[str, int]:
         """Entries held in each table: this worker's partitions only, after `retain`."""
         return {CONSENT_TABLE: len(self._consent), REIDENTIFICATION_TABLE: len(self._reid)}
+
+    def current_value(self, table: str, key: bytes) -> bytes | None:
+        """The changelog value of an encoded key as `table` holds it now (None: deleted)."""
+        store = self._reid if table == REIDENTIFICATION_TABLE else self._consent
+        value = store.get(decode_key(key))
+        return None if value is None else encode_value(value)
 
     def drain_changes(self) -> list[StateChange]:
         """The changelog records of every key changed since the last call."""

@@ -72,7 +72,9 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
         changelogs,
         dlq_prefix_bytes=config.tuning.dlq_prefix_bytes,
     )
-    deliverer = Deliverer(producer_config(config), tracked=changelogs.values())
+    deliverer = Deliverer(
+        producer_config(config), tracked=changelogs.values(), refresh=processor.refreshed
+    )
     stores = {changelogs[name]: table.data for name, table in tables.items()}
 
     def tables_reflect(offsets: Mapping[tuple[str, int], int]) -> None:
