@@ -89,3 +89,28 @@ async def test_a_refused_changelog_record_is_produced_again_with_its_current_val
     # the retry's confirmed offset counts for the batch (a recovery may start after it)
     assert delivery.offsets == {(changelog, 0): 0}
     assert [value for _, _, value in _records(kafka_bootstrap, tagged)] == [b"tagged event"]
+
+
+async def test_a_full_producer_queue_delays_a_batch_and_loses_nothing(
+    kafka_bootstrap: str, topic_factory: Callable[..., list[str]]
+) -> None:
+    """A batch larger than the producer's local queue: `produce` waits for room (BufferError)
+    instead of dropping or reordering; every output arrives once, in order."""
+    (tagged,) = topic_factory("tagged", partitions=1)
+    deliverer = Deliverer(
+        {
+            "bootstrap.servers": kafka_bootstrap,
+            "enable.idempotence": True,
+            "queue.buffering.max.messages": 8,
+        }
+    )
+    loop = asyncio.get_running_loop()
+    serving = loop.create_task(deliverer.serve())
+    values = [b"output %d" % i for i in range(200)]
+    try:
+        delivery = deliverer.produce([Output(tagged, b"k", v, None, 0) for v in values], loop)
+        await asyncio.wait_for(deliverer.wait(delivery, loop), 60)
+    finally:
+        deliverer.close(10)
+        serving.cancel()
+    assert [value for _, _, value in _records(kafka_bootstrap, tagged)] == values
