@@ -51,7 +51,7 @@ def _records(bootstrap: str, topic: str) -> list[tuple[int, bytes | None, bytes 
 
 
 async def test_a_refused_changelog_record_is_produced_again_with_its_current_value(
-    kafka_bootstrap: str, topic_factory: Callable[..., list[str]]
+    kafka_bootstrap: str, topic_factory: Callable[..., list[str]], caplog: pytest.LogCaptureFixture
 ) -> None:
     changelog = _limited_topic(kafka_bootstrap)
     (tagged,) = topic_factory("tagged", partitions=1)
@@ -85,6 +85,9 @@ async def test_a_refused_changelog_record_is_produced_again_with_its_current_val
         deliverer.close(10)
         serving.cancel()
     assert [o.value for o in refreshed] == [too_large]  # only the tracked record, once
+    # on-call reads why: the topic and the broker's error
+    (retry,) = [r.getMessage() for r in caplog.records if "not delivered" in r.getMessage()]
+    assert f"1 outputs were not delivered ({changelog}: MSG_SIZE_TOO_LARGE" in retry
     assert _records(kafka_bootstrap, changelog) == [(0, key, now[key])]
     # the retry's confirmed offset counts for the batch (a recovery may start after it)
     assert delivery.offsets == {(changelog, 0): 0}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from confluent_kafka import KafkaError
 
-from dua_stream.processor.deliver import Delivery
+from dua_stream.processor.deliver import Deliverer, Delivery, ProducerFailed
 from dua_stream.processor.route import Output
 
 
@@ -116,3 +116,34 @@ def test_tracked_messages_leave_their_newest_confirmed_offset_per_partition(
     assert _settled(loop, delivery)
     assert delivery.offsets == {("changelog", 0): 11, ("changelog", 2): 5}
     assert [o.partition for o in delivery.future.result()] == [3]
+
+
+def test_failures_are_counted_by_topic_and_error(loop: asyncio.AbstractEventLoop) -> None:
+    delivery = Delivery(loop, 3)
+    too_large = KafkaError(KafkaError.MSG_SIZE_TOO_LARGE)
+    for topic in ("tagged", "tagged", "dlq"):
+        delivery.on_delivery(too_large, _Message(topic, b"k", b"v", 0))
+    assert delivery.reasons == {
+        ("tagged", "MSG_SIZE_TOO_LARGE", too_large.str()): 2,
+        ("dlq", "MSG_SIZE_TOO_LARGE", too_large.str()): 1,
+    }
+    assert delivery.fatal is None
+
+
+def test_a_fatal_producer_error_stops_the_retries(loop: asyncio.AbstractEventLoop) -> None:
+    """librdkafka's fatal errors leave the producer unusable: `wait` raises instead of
+    producing again with it forever (the handler then stops the worker)."""
+    fatal = KafkaError(KafkaError._FENCED, "fenced", fatal=True)
+    delivery = Delivery(loop, 2)
+    delivery.on_delivery(None, _Message("tagged", b"a", b"1", 0))
+    delivery.on_delivery(fatal, _Message("tagged", b"b", b"2", 0))
+    delivery.sealed()
+    assert delivery.fatal is fatal
+    # nothing listens there: the producer is made, but never reaches a broker in this test
+    deliverer = Deliverer({"bootstrap.servers": "127.0.0.1:9", "socket.timeout.ms": 1000})
+    try:
+        with pytest.raises(ProducerFailed, match="_FENCED") as raised:
+            loop.run_until_complete(deliverer.wait(delivery, loop))
+        assert raised.value.error is fatal
+    finally:
+        deliverer.close(0)

@@ -11,6 +11,7 @@ from dua_stream.processor.batch import BatchProcessor, BatchResult, InputMessage
 from dua_stream.processor.codec import RecordCodec
 from dua_stream.processor.config import ProcessorConfig, ProcessorTopics, Tuning, logging_level
 from dua_stream.processor.decode import decode_access, decode_consent
+from dua_stream.processor.deliver import ProducerFailed
 from dua_stream.processor.metrics import MetricName, ProcessorMetrics
 from dua_stream.processor.reject import Rejection, SourcePosition, rejected_record
 from dua_stream.processor.reload import PolicyReloader
@@ -40,6 +41,7 @@ __all__ = [
     "ProcessorConfig",
     "ProcessorMetrics",
     "ProcessorTopics",
+    "ProducerFailed",
     "RecordCodec",
     "Rejection",
     "SourcePosition",

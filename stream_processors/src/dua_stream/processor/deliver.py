@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, Final
 
 from confluent_kafka import KafkaError, Producer
 
+from dua_schemas import DuaError
 from dua_stream.processor.route import Output
 
 log = logging.getLogger("dua_stream.processor.deliver")
@@ -32,16 +34,30 @@ _POLL_S: Final = 0.05
 _IDLE_S: Final = 0.002
 
 
+class ProducerFailed(DuaError):
+    """The output producer hit a fatal error: it cannot deliver anything any more."""
+
+    def __init__(self, error: KafkaError) -> None:
+        super().__init__(
+            f"the output producer failed for good ({error.name()}: {error.str()}); the worker "
+            "stops so that a new one, with a new producer, processes the batch again"
+        )
+        self.error = error
+
+
 class Delivery:
     """The outstanding messages of one batch; `future` resolves with the failed ones."""
 
-    __slots__ = ("_loop", "_pending", "failed", "future", "offsets")
+    __slots__ = ("_loop", "_pending", "failed", "fatal", "future", "offsets", "reasons")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, messages: int) -> None:
         self._loop = loop
         # one more than the messages, held by the producing side until all are handed over
         self._pending = messages + 1
         self.failed: list[Output] = []
+        # (topic, error name, error text) -> failed messages: what the retry's log line says
+        self.reasons: Counter[tuple[str, str, str]] = Counter()
+        self.fatal: KafkaError | None = None  # a fatal error: the producer is unusable
         self.future: asyncio.Future[list[Output]] = loop.create_future()
         # (topic, partition) -> newest offset confirmed, for the tracked topics' messages
         self.offsets: dict[tuple[str, int], int] = {}
@@ -58,6 +74,9 @@ class Delivery:
     def on_delivery(self, error: KafkaError | None, message: Any) -> None:
         """confluent-kafka's delivery report (runs in `Producer.poll`, on the loop's thread)."""
         if error is not None:
+            self.reasons[(message.topic(), error.name(), error.str())] += 1
+            if error.fatal():
+                self.fatal = error
             partition = message.partition()
             self.failed.append(
                 Output(
@@ -138,18 +157,25 @@ class Deliverer:
         value, confirmed after it, would be the last record of its key, the one a compacted
         changelog keeps and a recovery applies. The offsets the retries are confirmed at are
         added to `delivery.offsets`.
+
+        Raises `ProducerFailed` after a fatal error of the producer (librdkafka's word: the
+        producer must be replaced); producing again with it could never succeed.
         """
         failed = await delivery.future
+        attempt = delivery
         while failed:
+            if attempt.fatal is not None:
+                raise ProducerFailed(attempt.fatal)
             log.warning(
-                "%d outputs were not delivered; producing them again in %.0f s",
+                "%d outputs were not delivered (%s); producing them again in %.0f s",
                 len(failed),
+                _describe(attempt.reasons),
                 RETRY_PAUSE_S,
             )
             await asyncio.sleep(RETRY_PAUSE_S)
-            again = self.produce(self._again(failed), loop)
-            failed = await again.future
-            for where, offset in again.offsets.items():
+            attempt = self.produce(self._again(failed), loop)
+            failed = await attempt.future
+            for where, offset in attempt.offsets.items():
                 if offset > delivery.offsets.get(where, -1):
                     delivery.offsets[where] = offset
 
@@ -182,3 +208,10 @@ class Deliverer:
                 except BufferError:
                     # the local queue is full: wait for the broker to take some
                     self._producer.poll(_POLL_S)
+
+
+def _describe(reasons: Mapping[tuple[str, str, str], int]) -> str:
+    """What went wrong, per topic and error: `tagged: MSG_SIZE_TOO_LARGE (Broker: ...) x2`."""
+    return "; ".join(
+        f"{topic}: {name} ({text}) x{count}" for (topic, name, text), count in reasons.items()
+    )
