@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dua_schemas import WireCodec
 from dua_stream import Engine
 from dua_stream.processor import BatchProcessor, RecordCodec, TableState
+from dua_stream.processor.batch import MAX_CLOCK_AHEAD
 
 from .conftest import CHANGELOGS, T0, TOPICS, Message, access_event, ad_event, opt_out
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _processor(codec: RecordCodec, engine: Engine | Any) -> BatchProcessor:
@@ -124,3 +128,36 @@ def test_a_changelog_record_produced_again_carries_the_value_its_key_has_now(
     tagged = processor.process([], _raw(wire, [access_event()]), T0).outputs[0]
     assert tagged.topic == "tagged"
     assert processor.refreshed(tagged) is tagged  # only changelog records are refreshed
+
+
+def _linkable(subject: str, at: datetime) -> dict[str, Any]:
+    """Half of a re-identification pattern: it opens a window entry for `subject`."""
+    return access_event(
+        subject_id=subject,
+        occurred_at=at,
+        service="hotpepper-gourmet",
+        purpose="research.profiling",
+        elements=["user.behavior.usage_history"],
+        processing="PSEUDONYMIZED",
+        actor={"kind": "EMPLOYEE", "id": "analyst-7"},
+    )
+
+
+def test_an_event_from_the_future_does_not_expire_the_present(
+    codec: RecordCodec, wire: WireCodec, engine: Engine
+) -> None:
+    """A service whose clock runs a year ahead must not move its partition's event time a
+    year on: every window entry of the partition would then be expired at once, and every
+    new one at the next round, for a year. Event times count up to `MAX_CLOCK_AHEAD` past
+    the worker's clock; the event itself is still classified on its own time."""
+    state = TableState({}, {})
+    processor = BatchProcessor(codec, TOPICS, state, lambda: engine, CHANGELOGS)
+    now = T0
+    events = [_linkable("a" * 64, now), _linkable("b" * 64, now + timedelta(days=365))]
+    result = processor.process([], _raw(wire, events), now)
+    assert len(_routed(result.outputs)) == 2
+    assert result.clock_ahead == {"hotpepper-gourmet": 1}
+    assert state.watermarks[0] == (now + MAX_CLOCK_AHEAD - EPOCH) // timedelta(milliseconds=1)
+    window = engine.policy.reidentification_window // timedelta(milliseconds=1)
+    processor.expire(window)
+    assert state.get("reid:" + "a" * 64) is not None  # the present entry is kept

@@ -30,6 +30,7 @@ def test_batch_tallies_and_policy_version_are_recorded() -> None:
         {"x": 1},
         1,
         6,
+        clock_ahead={"jalan": 2},
     )
     metrics.set_policy("v1")
     metrics.set_policy("v2")
@@ -39,6 +40,7 @@ def test_batch_tallies_and_policy_version_are_recorded() -> None:
         == 3
     )
     assert value("dua_processor_rejected_total", {"reason": "x"}) == 1
+    assert value("dua_processor_clock_ahead_total", {"service": "jalan"}) == 2
     assert value("dua_processor_policy_info", {"version": "v2"}) == 1
     assert value("dua_processor_policy_info", {"version": "v1"}) is None
 

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Final, Protocol
 
 from dua_stream.policy import Engine
 from dua_stream.processor.codec import RecordCodec
@@ -32,6 +32,10 @@ log = logging.getLogger("dua_stream.processor.batch")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
+# How far past the worker's clock an event time may move its partition's event time (which
+# decides what state expires). Clocks of services differ by seconds; an event a year ahead
+# is a broken clock, and must not expire a year of window entries at once.
+MAX_CLOCK_AHEAD: Final = timedelta(minutes=5)
 
 
 class InputMessage(Protocol):
@@ -60,6 +64,8 @@ class BatchResult:
     consent_changes: int = 0
     occurred_at: list[float] = field(default_factory=list)  # epoch seconds, per tagged event
     policy_version: str = ""
+    # access events more than MAX_CLOCK_AHEAD ahead of the worker's clock, by service
+    clock_ahead: Counter[str] = field(default_factory=Counter)
 
 
 class BatchProcessor:
@@ -102,10 +108,11 @@ class BatchProcessor:
         """Apply the consent changes, classify the access events, and route every result."""
         engine = self._engine()
         result = BatchResult(policy_version=engine.policy_version)
+        latest_ms = (now + MAX_CLOCK_AHEAD - _EPOCH) // _MS
         for message in consent:
-            self._consent(engine, message, now, result)
+            self._consent(engine, message, now, latest_ms, result)
         for message in raw:
-            self._access(engine, message, now, result)
+            self._access(engine, message, now, latest_ms, result)
         result.outputs.extend(
             changelog_output(change, self._changelogs) for change in self._state.drain_changes()
         )
@@ -126,13 +133,18 @@ class BatchProcessor:
         return output._replace(value=self._state.current_value(table, output.key))
 
     def _consent(
-        self, engine: Engine, message: InputMessage, now: datetime, result: BatchResult
+        self,
+        engine: Engine,
+        message: InputMessage,
+        now: datetime,
+        latest_ms: int,
+        result: BatchResult,
     ) -> None:
         change = decode_consent(self._codec, message.value)
         if isinstance(change, Rejection):
             self._reject(change, message, now, result)
             return
-        self._state.at(message.partition, (change["occurred_at"] - _EPOCH) // _MS)
+        self._state.at(message.partition, min((change["occurred_at"] - _EPOCH) // _MS, latest_ms))
         try:
             engine.apply_consent(change, self._state)
         except Exception as exc:  # an engine bug on one input must not stop the stream
@@ -142,14 +154,23 @@ class BatchProcessor:
         result.consent_changes += 1
 
     def _access(
-        self, engine: Engine, message: InputMessage, now: datetime, result: BatchResult
+        self,
+        engine: Engine,
+        message: InputMessage,
+        now: datetime,
+        latest_ms: int,
+        result: BatchResult,
     ) -> None:
         event = decode_access(self._codec, message.value)
         if isinstance(event, Rejection):
             self._reject(event, message, now, result)
             return
         occurred_ms = (event["occurred_at"] - _EPOCH) // _MS
-        self._state.at(message.partition, occurred_ms)
+        if occurred_ms > latest_ms:
+            result.clock_ahead[event["service"]] += 1
+            self._state.at(message.partition, latest_ms)
+        else:
+            self._state.at(message.partition, occurred_ms)
         try:
             verdict = engine.classify(event, self._state)
             outputs = verdict_outputs(

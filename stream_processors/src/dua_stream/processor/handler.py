@@ -112,6 +112,7 @@ class ProcessorHandler:
                 result.rejected,
                 result.consent_changes,
                 len(messages),
+                clock_ahead=result.clock_ahead,
             )
             confirmed = self._clock().timestamp()
             self._metrics.observe_latencies(confirmed - at for at in result.occurred_at)

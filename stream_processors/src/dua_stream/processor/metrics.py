@@ -24,6 +24,7 @@ MetricName = Literal[
     "dua_processor_batch_size",
     "dua_processor_state_expired_total",
     "dua_processor_state_entries",
+    "dua_processor_clock_ahead_total",
 ]
 
 EVENTS: Final[MetricName] = "dua_processor_events_total"
@@ -37,6 +38,7 @@ POLICY_RELOADS: Final[MetricName] = "dua_processor_policy_reloads_total"
 BATCH_SIZE: Final[MetricName] = "dua_processor_batch_size"
 STATE_EXPIRED: Final[MetricName] = "dua_processor_state_expired_total"
 STATE_ENTRIES: Final[MetricName] = "dua_processor_state_entries"
+CLOCK_AHEAD: Final[MetricName] = "dua_processor_clock_ahead_total"
 
 # prometheus_client appends `_total` to counters itself: declare them without it.
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -167,6 +169,13 @@ class ProcessorMetrics:
             ["table"],
             registry=r,
         )
+        self.clock_ahead = Counter(
+            _counter_name(CLOCK_AHEAD),
+            "Access events dated more than 5 minutes ahead of the worker's clock, by service "
+            "(that service's clock is wrong; their time does not advance state expiry).",
+            ["service"],
+            registry=r,
+        )
         self._policy_version: str | None = None
 
     def record_batch(
@@ -176,6 +185,8 @@ class ProcessorMetrics:
         rejected: Mapping[str, int],
         consent_changes: int,
         size: int,
+        *,
+        clock_ahead: Mapping[str, int] | None = None,
     ) -> None:
         """Add one confirmed batch's tallies."""
         for (service, category), count in events.items():
@@ -186,6 +197,8 @@ class ProcessorMetrics:
             self.rejected.labels(reason).inc(count)
         if consent_changes:
             self.consent_changes.inc(consent_changes)
+        for service, count in (clock_ahead or {}).items():
+            self.clock_ahead.labels(service).inc(count)
         self.batch_size.observe(size)
 
     def observe_latencies(self, seconds: Iterable[float]) -> None:
