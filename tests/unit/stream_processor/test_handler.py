@@ -107,8 +107,10 @@ async def _settle() -> None:
 
 async def test_inputs_are_acknowledged_only_once_their_outputs_are_confirmed() -> None:
     rig = _rig()
+    assert rig.handler.idle
     await rig.handler.handle(rig.consumer, _batch(0, 10, 11))
     await _settle()
+    assert not rig.handler.idle
     (delivery,) = rig.deliverer.deliveries
     assert [o.value for o in delivery.outputs] == [b"v10", b"v11"]
     assert rig.consumer.acked == []
@@ -122,6 +124,7 @@ async def test_inputs_are_acknowledged_only_once_their_outputs_are_confirmed() -
     await _settle()
     assert rig.consumer.acked == [10, 11]
     assert rig.handler.positions == {("raw", 0): 12}
+    assert rig.handler.idle
     assert rig.confirmed_offsets == [{("changelog", 0): 7}]
     labels = {"service": "svc", "purpose_category": "hr"}
     # counted once confirmed, not when produced

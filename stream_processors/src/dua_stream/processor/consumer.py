@@ -60,6 +60,19 @@ class ReadCommittedConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
         consumer._isolation_level = READ_COMMITTED
         return consumer
 
+    def consumed_position(self, tp: TP) -> int | None:
+        """The offset after the last record of `tp` handed out (transaction markers and
+        aborted records skipped); None before the first fetch. Read as aiokafka's own
+        `highwater()` reads its partition state."""
+        try:
+            consumer = self._ensure_consumer()
+            state = consumer._subscription.subscription.assignment.state_value(tp)
+        except (AttributeError, AssertionError):  # not started, or between assignments
+            return None
+        if state is None or not state.has_valid_position:
+            return None
+        return int(state.position)
+
 
 class BatchingConsumer(aiokafka_driver.Consumer):
     """Faust's aiokafka consumer, delivering the batch topics a fetch at a time, and only
@@ -67,6 +80,15 @@ class BatchingConsumer(aiokafka_driver.Consumer):
 
     def _new_consumer_thread(self) -> aiokafka_driver.AIOKafkaConsumerThread:
         return ReadCommittedConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def consumed_position(self, tp: TP) -> int | None:
+        """See `ReadCommittedConsumerThread.consumed_position`."""
+        thread = cast(ReadCommittedConsumerThread, self._thread)
+        return thread.consumed_position(tp)
+
+    def committed_position(self, tp: TP) -> int | None:
+        """The group's committed offset of `tp` as Faust last committed or read it."""
+        return self._committed_offset.get(tp)
 
     async def _drain_messages(self, fetcher: Any) -> None:
         handler: BatchHandler = cast(Any, self.app).batch_handler  # set by ProcessorApp

@@ -53,6 +53,11 @@ class ProcessorHandler:
         self.positions: dict[tuple[str, int], int] = {}
 
     @property
+    def idle(self) -> bool:
+        """No batch is waiting for its confirmation."""
+        return not self._in_flight
+
+    @property
     def topics(self) -> frozenset[str]:
         return frozenset((self._raw_topic, self._consent_topic))
 

@@ -19,8 +19,10 @@ from dua_stream.processor.app import ProcessorApp, build_app
 from dua_stream.processor.batch import BatchProcessor
 from dua_stream.processor.codec import RecordCodec
 from dua_stream.processor.config import ProcessorConfig, logging_level
+from dua_stream.processor.consumer import BatchingConsumer
 from dua_stream.processor.deliver import Deliverer
 from dua_stream.processor.handler import ProcessorHandler
+from dua_stream.processor.lag import partition_lag
 from dua_stream.processor.metrics import ProcessorMetrics
 from dua_stream.processor.reload import PolicyReloader
 from dua_stream.processor.state import TableState
@@ -123,15 +125,20 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
 
     @app.timer(interval=LAG_EVERY_S)  # type: ignore[untyped-decorator]
     async def report_lag() -> None:
-        consumer = app.consumer
+        consumer = cast(BatchingConsumer, app.consumer)
         lags = {}
         for tp in consumer.assignment():
             if tp.topic not in handler.topics:
                 continue
             highwater = _highwater(consumer, tp)
             if highwater is not None:
-                position = handler.positions.get((tp.topic, tp.partition), 0)
-                lags[(tp.topic, tp.partition)] = max(highwater - position, 0)
+                lags[(tp.topic, tp.partition)] = partition_lag(
+                    highwater,
+                    handler.positions.get((tp.topic, tp.partition)),
+                    consumer.committed_position(tp),
+                    consumer.consumed_position(tp),
+                    idle=handler.idle,
+                )
         metrics.set_lag(lags)
 
     app.deliverer = deliverer
