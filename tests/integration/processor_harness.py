@@ -81,6 +81,27 @@ def produce_events(bootstrap: str, topic: str, events: Iterable[dict[str, Any]])
     )
 
 
+def produce_in_transaction(
+    bootstrap: str, topic: str, events: Iterable[dict[str, Any]], *, commit: bool = True
+) -> None:
+    """Produce DataAccessEvents keyed by subject in one Kafka transaction, then commit or
+    abort it (a producer with a transactional id, as a Kafka Streams service has)."""
+    producer = Producer(
+        {"bootstrap.servers": bootstrap, "transactional.id": f"test-{uuid.uuid4().hex[:8]}"}
+    )
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    for event in events:
+        producer.produce(
+            topic, CODEC.encode("DataAccessEvent", event), event["subject_id"].encode()
+        )
+    producer.flush(30)
+    if commit:
+        producer.commit_transaction(30)
+    else:
+        producer.abort_transaction(30)
+
+
 class TopicReader:
     """Reads a topic from its start and decodes every message (Avro single-object); the keys
     of messages without a value (a changelog's deletions) go to `tombstones`. `decode=False`

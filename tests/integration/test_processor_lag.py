@@ -8,22 +8,18 @@ critical). A lag that stays above 0 on an idle, caught-up partition pages on-cal
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer
 
 from dua.settings import Settings
 
 from .processor_harness import (
-    CODEC,
     DEADLINE_S,
     ProcessorProcess,
     TopicReader,
     access_event,
     produce_events,
+    produce_in_transaction,
 )
 
 pytestmark = pytest.mark.integration
@@ -31,19 +27,6 @@ pytestmark = pytest.mark.integration
 LAG_EVERY_S = 5.0  # dua_stream.processor.worker.LAG_EVERY_S (importing it loads Faust)
 
 PARTITIONS = 2
-
-
-@pytest.fixture
-def processor_env(
-    settings_factory: Callable[..., Settings], tmp_path: Path
-) -> Iterator[tuple[Settings, ProcessorProcess]]:
-    settings = settings_factory(partitions=PARTITIONS)
-    worker = ProcessorProcess(settings, tmp_path)
-    try:
-        yield settings, worker
-    finally:
-        if worker.process is not None:
-            worker.stop()
 
 
 def _lags(worker: ProcessorProcess, topic: str) -> dict[int, float | None]:
@@ -83,9 +66,10 @@ def _read(bootstrap: str, topic: str, count: int) -> None:
 
 
 def test_lag_is_zero_when_caught_up_after_a_restart_and_after_a_commit_marker(
-    processor_env: tuple[Settings, ProcessorProcess],
+    unstarted_processor: tuple[Settings, ProcessorProcess],
 ) -> None:
-    settings, worker = processor_env
+    settings, worker = unstarted_processor
+    assert settings.topic_partitions == PARTITIONS
     bootstrap = str(settings.kafka_bootstrap)
     raw = settings.topic_raw
     events = [access_event(subject_id=f"{i:064x}") for i in range(40)]
@@ -101,14 +85,7 @@ def test_lag_is_zero_when_caught_up_after_a_restart_and_after_a_commit_marker(
     _wait_lags_zero(worker, raw)
 
     # the last record of a partition is a transaction's commit marker, which nobody reads
-    producer = Producer(
-        {"bootstrap.servers": bootstrap, "transactional.id": f"test-{uuid.uuid4().hex[:8]}"}
-    )
-    producer.init_transactions(30)
-    producer.begin_transaction()
     more = [access_event(subject_id=f"{i:064x}") for i in range(40, 50)]
-    for event in more:
-        producer.produce(raw, CODEC.encode("DataAccessEvent", event), event["subject_id"].encode())
-    producer.commit_transaction(30)
+    produce_in_transaction(bootstrap, raw, more)
     _read(bootstrap, settings.topic_tagged, len(events) + len(more))
     _wait_lags_zero(worker, raw)

@@ -11,59 +11,23 @@ commits stopped at a gap, every restart would process the partition again from t
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
 from dua.settings import Settings
 
 from .processor_harness import (
-    CODEC,
     ProcessorProcess,
     TopicReader,
     access_event,
     produce_events,
+    produce_in_transaction,
 )
 
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 2
-
-
-@pytest.fixture
-def processor_env(
-    settings_factory: Callable[..., Settings], tmp_path: Path
-) -> Iterator[tuple[Settings, ProcessorProcess]]:
-    settings = settings_factory(partitions=PARTITIONS)
-    worker = ProcessorProcess(settings, tmp_path)
-    try:
-        yield settings, worker
-    finally:
-        if worker.process is not None:
-            worker.stop()
-
-
-def _in_transaction(
-    bootstrap: str, topic: str, events: list[dict[str, Any]], *, commit: bool
-) -> None:
-    producer = Producer(
-        {"bootstrap.servers": bootstrap, "transactional.id": f"test-{uuid.uuid4().hex[:8]}"}
-    )
-    producer.init_transactions(30)
-    producer.begin_transaction()
-    for event in events:
-        producer.produce(
-            topic, CODEC.encode("DataAccessEvent", event), event["subject_id"].encode()
-        )
-    producer.flush(30)
-    if commit:
-        producer.commit_transaction(30)
-    else:
-        producer.abort_transaction(30)
 
 
 def _committed(bootstrap: str, group: str, topic: str) -> dict[int, int]:
@@ -87,17 +51,18 @@ def _ends(bootstrap: str, topic: str) -> dict[int, int]:
 
 
 def test_only_committed_events_are_audited_and_offsets_pass_the_gaps(
-    processor_env: tuple[Settings, ProcessorProcess],
+    unstarted_processor: tuple[Settings, ProcessorProcess],
 ) -> None:
-    settings, worker = processor_env
+    settings, worker = unstarted_processor
+    assert settings.topic_partitions == PARTITIONS
     bootstrap = str(settings.kafka_bootstrap)
     raw = settings.topic_raw
     committed = [access_event(subject_id=f"{i:064x}") for i in range(20)]
     aborted = [access_event(subject_id=f"{i:064x}") for i in range(20, 35)]
     plain = [access_event(subject_id=f"{i:064x}") for i in range(35, 45)]
-    _in_transaction(bootstrap, raw, committed[:10], commit=True)
-    _in_transaction(bootstrap, raw, aborted, commit=False)
-    _in_transaction(bootstrap, raw, committed[10:], commit=True)
+    produce_in_transaction(bootstrap, raw, committed[:10])
+    produce_in_transaction(bootstrap, raw, aborted, commit=False)
+    produce_in_transaction(bootstrap, raw, committed[10:])
     produce_events(bootstrap, raw, plain)
     ends = _ends(bootstrap, raw)
     # the markers and the aborted records take offsets too
