@@ -8,11 +8,17 @@ from dataclasses import fields
 
 import click
 
-from dua.kafka import bootstrap_servers, client_config, ensure_topics
+from dua.kafka import bootstrap_servers, client_config, ensure_topics, topic_partitions
 from dua.settings import Settings, load_settings
 from dua.worker_pool import WorkerPool, WorkerSpec
 from dua_schemas import ConfigError
-from dua_stream.processor import ProcessorConfig, ProcessorTopics, Tuning, logging_level
+from dua_stream.processor import (
+    ProcessorConfig,
+    ProcessorTopics,
+    Tuning,
+    changelog_topics,
+    logging_level,
+)
 
 log = logging.getLogger("dua_stream.processor")
 
@@ -76,14 +82,18 @@ def prepare_topics(settings: Settings) -> int:
     """Create the pipeline's topics when absent; the raw topic's partition count.
 
     The consent topic must have as many partitions as the raw one: both are keyed by subject,
-    and the state of a subject is kept on the partition its events arrive on.
+    and the state of a subject is kept on the partition its events arrive on. For the same
+    reason the state's changelog topics, once they exist, must keep that count: Faust would
+    start on them and the state of a subject would be looked for on a partition it is not on.
     """
+    bootstrap = bootstrap_servers(settings)
+    config = client_config(settings, principal="processor")
     counts = ensure_topics(
-        bootstrap_servers(settings),
+        bootstrap,
         list(settings.topics.values()),
         partitions=settings.topic_partitions,
         retention_ms=settings.topic_retention_hours * HOUR_MS,
-        config=client_config(settings, principal="processor"),
+        config=config,
     )
     raw, consent = counts[settings.topic_raw], counts[settings.topic_consent]
     if raw != consent:
@@ -91,6 +101,19 @@ def prepare_topics(settings: Settings) -> int:
             f"topic {settings.topic_raw} has {raw} partitions but {settings.topic_consent} has "
             f"{consent}: both are keyed by subject and must be co-partitioned (same count)"
         )
+    existing = topic_partitions(bootstrap, config=config)
+    for changelog in changelog_topics(settings.processor_app_id).values():
+        kept = existing.get(changelog)
+        if kept is not None and kept != raw:
+            raise ConfigError(
+                f"topic {settings.topic_raw} has {raw} partitions but the processor's state "
+                f"changelog {changelog} has {kept}: the state of a subject lives on the "
+                "partition its events arrive on, so the input topics cannot change their "
+                f"partition count under existing state. Give them back {kept} partitions, or "
+                "start with a new DUA_PROCESSOR_APP_ID (a new group that reads both input "
+                "topics again from their start and rebuilds its state; the repeated outputs "
+                "are removed downstream by event_id)"
+            )
     return raw
 
 

@@ -11,7 +11,7 @@ import faust
 import pytest
 from faust.types import TP
 
-from dua_stream.processor import ProcessorConfig
+from dua_stream.processor import ProcessorConfig, changelog_topics
 from dua_stream.processor.app import build_app
 from dua_stream.processor.store import STORE_URL, OffsetMemoryStore
 
@@ -100,3 +100,18 @@ def test_entries_are_the_store_itself(store: OffsetMemoryStore) -> None:
     assert store.entries["reid:b"] == {"p": 1}
     store.entries.pop("reid:a")
     assert "reid:a" not in store
+
+
+def test_changelog_topics_are_named_as_faust_names_them(tmp_path: Path) -> None:
+    """`changelog_topics` (checked before Faust is loaded) names the topics Faust writes."""
+    config = ProcessorConfig(
+        bootstrap="localhost:9092",
+        app_id="unit-app",
+        topics=TOPICS,
+        partitions=4,
+        state_dir=tmp_path,
+    )
+    _, tables = build_app(config)
+    assert {name: t.changelog_topic.get_topic_name() for name, t in tables.items()} == (
+        changelog_topics("unit-app")
+    )

@@ -16,7 +16,7 @@ from dua_stream.processor.metrics import MetricName, ProcessorMetrics
 from dua_stream.processor.reject import Rejection, SourcePosition, rejected_record
 from dua_stream.processor.reload import PolicyReloader
 from dua_stream.processor.route import Output, rejection_output, verdict_outputs
-from dua_stream.processor.state import StateChange, TableState
+from dua_stream.processor.state import StateChange, TableState, changelog_topics
 
 if TYPE_CHECKING:
     from dua_stream.processor.worker import run_processor as run_processor
@@ -48,6 +48,7 @@ __all__ = [
     "StateChange",
     "TableState",
     "Tuning",
+    "changelog_topics",
     "decode_access",
     "decode_consent",
     "logging_level",

@@ -16,7 +16,7 @@ import faust
 from dua_stream.processor.config import ProcessorConfig
 from dua_stream.processor.consumer import BatchHandler, BatchingTransport
 from dua_stream.processor.security import faust_credentials
-from dua_stream.processor.state import CONSENT_TABLE, REIDENTIFICATION_TABLE
+from dua_stream.processor.state import TABLES
 from dua_stream.processor.store import STORE_URL
 
 DRAIN_TIMEOUT_S: Final = 30.0
@@ -80,6 +80,6 @@ def build_app(config: ProcessorConfig) -> tuple[ProcessorApp, dict[str, Any]]:
             default=None,
             partitions=config.partitions,
         )
-        for name in (CONSENT_TABLE, REIDENTIFICATION_TABLE)
+        for name in TABLES
     }
     return app, tables

@@ -24,6 +24,14 @@ from dua_stream.policy.state import REIDENTIFICATION_PREFIX
 
 CONSENT_TABLE: Final = "consent"
 REIDENTIFICATION_TABLE: Final = "reidentification"
+TABLES: Final = (CONSENT_TABLE, REIDENTIFICATION_TABLE)
+
+
+def changelog_topics(app_id: str) -> dict[str, str]:
+    """Table name -> its changelog topic, named as Faust names it (`<app id>-<table>-changelog`),
+    for checks made before Faust is loaded."""
+    return {table: f"{app_id}-{table}-changelog" for table in TABLES}
+
 
 Store = MutableMapping[Any, Any]
 
