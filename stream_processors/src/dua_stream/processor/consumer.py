@@ -55,8 +55,9 @@ class ReadCommittedConsumerThread(aiokafka_driver.AIOKafkaConsumerThread):
 
     def _create_worker_consumer(self, transport: Any) -> Any:
         consumer = super()._create_worker_consumer(transport)
-        # aiokafka reads the level when the consumer starts (it builds its Fetcher then);
-        # Faust passes no level but its own (aiokafka 0.14.0, pinned in constraints.txt)
+        # aiokafka reads the level when the consumer starts (it builds its Fetcher then), and
+        # Faust takes it from no setting of its own (aiokafka 0.14.0, pinned in
+        # constraints.txt; tests/integration/test_processor_transactions.py checks it works)
         consumer._isolation_level = READ_COMMITTED
         return consumer
 

@@ -6,7 +6,8 @@ wait for the GIL held by the batch work, and the window of batches in flight wou
 `Delivery` counts the outstanding messages of one batch and resolves an asyncio future when
 none is left. Failed messages are produced again (after a pause) until the broker takes
 them: a batch is never reported done with an output missing, so its inputs are never
-acknowledged too early.
+acknowledged too early. Only a fatal error of the producer ends that (`ProducerFailed`): the
+worker stops, and a new one processes the batch again.
 
 Because every report of a running worker comes from `poll()` on the loop's thread, the count
 needs no lock: the report callback runs once per output message (~2 per event), so it does
