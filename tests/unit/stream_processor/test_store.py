@@ -79,15 +79,18 @@ def test_a_rebalance_drops_the_offsets_of_partitions_no_longer_assigned(
     assert offsets == [None, 101, None, 103]
 
 
-def test_the_processor_s_tables_use_it(tmp_path: Path) -> None:
-    config = ProcessorConfig(
+def _config(state_dir: Path) -> ProcessorConfig:
+    return ProcessorConfig(
         bootstrap="127.0.0.1:9",
         app_id="unit-app",
         topics=TOPICS,
         partitions=4,
-        state_dir=tmp_path,
+        state_dir=state_dir,
     )
-    _, tables = build_app(config)
+
+
+def test_the_processor_s_tables_use_it(tmp_path: Path) -> None:
+    _, tables = build_app(_config(tmp_path))
     assert all(isinstance(table.data, OffsetMemoryStore) for table in tables.values())
 
 
@@ -104,14 +107,7 @@ def test_entries_are_the_store_itself(store: OffsetMemoryStore) -> None:
 
 def test_changelog_topics_are_named_as_faust_names_them(tmp_path: Path) -> None:
     """`changelog_topics` (checked before Faust is loaded) names the topics Faust writes."""
-    config = ProcessorConfig(
-        bootstrap="localhost:9092",
-        app_id="unit-app",
-        topics=TOPICS,
-        partitions=4,
-        state_dir=tmp_path,
-    )
-    _, tables = build_app(config)
+    _, tables = build_app(_config(tmp_path))
     assert {name: t.changelog_topic.get_topic_name() for name, t in tables.items()} == (
         changelog_topics("unit-app")
     )
