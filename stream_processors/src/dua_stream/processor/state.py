@@ -176,23 +176,18 @@ class TableState:
 
     def current_value(self, table: str, key: bytes) -> bytes | None:
         """The changelog value of an encoded key as `table` holds it now (None: deleted)."""
-        store = self._reid if table == REIDENTIFICATION_TABLE else self._consent
-        value = store.get(decode_key(key))
-        return None if value is None else encode_value(value)
+        return self._changelog_value(table, decode_key(key))
 
     def drain_changes(self) -> list[StateChange]:
         """The changelog records of every key changed since the last call."""
-        changes = []
-        for (table, key), partition in self._changes.items():
-            store = self._reid if table == REIDENTIFICATION_TABLE else self._consent
-            value = store.get(key)
-            changes.append(
-                StateChange(
-                    table,
-                    encode_key(key),
-                    None if value is None else encode_value(value),
-                    partition,
-                )
-            )
+        changes = [
+            StateChange(table, encode_key(key), self._changelog_value(table, key), partition)
+            for (table, key), partition in self._changes.items()
+        ]
         self._changes.clear()
         return changes
+
+    def _changelog_value(self, table: str, key: str) -> bytes | None:
+        """The changelog value of `key` as `table` holds it now (None: deleted)."""
+        value = (self._reid if table == REIDENTIFICATION_TABLE else self._consent).get(key)
+        return None if value is None else encode_value(value)
