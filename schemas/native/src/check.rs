@@ -173,3 +173,10 @@ impl Checker {
         holds(&self.root, value)
     }
 }
+
+impl Checker {
+    /// `check`, for the other native classes.
+    pub(crate) fn accepts(&self, value: &Bound<'_, PyAny>) -> bool {
+        holds(&self.root, value)
+    }
+}

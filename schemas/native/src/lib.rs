@@ -14,7 +14,8 @@
 //! `ValueError` and the caller falls back to the Python writers. `Splicer` writes a
 //! TaggedAccessEvent from its DataAccessEvent's bytes and the verdict's fields (see
 //! `dua_stream.processor.splice`). `Checker` (module `check`) is the quick yes of event
-//! validation.
+//! validation. `AccessPath` (module `fastpath`) is the stream processor's per-event path
+//! on access events, built on the others.
 
 use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
@@ -25,6 +26,7 @@ use pyo3::types::{
 use std::collections::HashMap;
 
 mod check;
+mod fastpath;
 
 /// Deeper than any dua record; a recursive schema fed hostile bytes stops here, not in a
 /// stack overflow (Python's reader stops at its recursion limit the same way).
@@ -717,6 +719,26 @@ impl Splicer {
         if values.len() < self.values {
             return Err(PyValueError::new_err("fewer values than the steps use"));
         }
+        let out = self.splice(
+            body,
+            start,
+            |name| verdict.getattr(name.bind(py)),
+            |value| values.get_item(value),
+        )?;
+        Ok(PyBytes::new(py, &out))
+    }
+}
+
+impl Splicer {
+    /// `encode` with the attributes and values given by functions (the native access path,
+    /// `fastpath::AccessPath`, has no verdict object): the framed output.
+    fn splice<'py>(
+        &self,
+        body: &[u8],
+        start: usize,
+        attr: impl Fn(&Py<PyString>) -> PyResult<Bound<'py, PyAny>>,
+        value_of: impl Fn(usize) -> PyResult<Bound<'py, PyAny>>,
+    ) -> PyResult<Vec<u8>> {
         let bounds = self.input.field_ends(body, start, self.needed)?;
         let mut out = Vec::with_capacity(self.header.len() + body.len() + 128);
         out.extend_from_slice(&self.header);
@@ -727,20 +749,19 @@ impl Splicer {
                     out.extend_from_slice(&body[bounds[first]..end]);
                 }
                 &Step::Write(node, value) => {
-                    put_value(&self.output, node, &values.get_item(value)?, &mut out, 1)?;
+                    put_value(&self.output, node, &value_of(value)?, &mut out, 1)?;
                 }
                 Step::Attr(node, name) => {
-                    let value = verdict.getattr(name.bind(py))?;
-                    put_value(&self.output, *node, &value, &mut out, 1)?;
+                    put_value(&self.output, *node, &attr(name)?, &mut out, 1)?;
                 }
                 &Step::Raw(value) => {
-                    let item = values.get_item(value)?;
+                    let item = value_of(value)?;
                     let data = item.cast::<PyBytes>().map_err(|_| malformed("not bytes"))?;
                     out.extend_from_slice(data.as_bytes());
                 }
             }
         }
-        Ok(PyBytes::new(py, &out))
+        Ok(out)
     }
 }
 
@@ -750,5 +771,6 @@ fn dua_schemas_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Writer>()?;
     m.add_class::<Splicer>()?;
     m.add_class::<check::Checker>()?;
+    m.add_class::<fastpath::AccessPath>()?;
     Ok(())
 }

@@ -125,6 +125,12 @@ class WireCodec:
         # writer fingerprint -> (reader version, compiled reader when no resolution is needed)
         self._readers: dict[bytes, tuple[SchemaVersion, Read | None]] = {}
 
+    @property
+    def native_reading(self) -> bool:
+        """Whether bodies written with the newest schema versions are read by the native
+        readers when they are built (not fastavro, not the compiled Python readers)."""
+        return self._compile and self._native
+
     # -- writing -------------------------------------------------------------------------
     def encode(self, name: str, record: dict[str, Any]) -> bytes:
         """Encode `record` as the newest version of `name` in the configured framing."""

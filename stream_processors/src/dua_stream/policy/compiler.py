@@ -91,6 +91,11 @@ class Compiler:
         self._plans: dict[ShapeKey, ShapePlan] = {}
         self._remembered = 0
 
+    @property
+    def plans(self) -> dict[ShapeKey, ShapePlan]:
+        """The shapes compiled so far (the dict itself: it is cleared, never replaced)."""
+        return self._plans
+
     def plan(self, key: ShapeKey) -> ShapePlan:
         """The compiled plan of a shape."""
         found = self._plans.get(key)

@@ -8,25 +8,45 @@ it is remembered per shape), then only the stateful checks that can still fire.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
 from operator import itemgetter
-from typing import Final, cast
+from typing import Final, NamedTuple, cast
 
 from dua_schemas import ConsentChange, DataAccessEvent
-from dua_stream.policy.compiler import OPTED_OUT, REIDENTIFICATION, Compiler, RulePlan
+from dua_stream.policy.compiler import (
+    OPTED_OUT,
+    REIDENTIFICATION,
+    Compiler,
+    ElementsPlan,
+    RulePlan,
+    ShapeKey,
+    ShapePlan,
+    Step,
+)
 from dua_stream.policy.messages import (
     describe_destination,
     describe_elements,
     describe_purpose,
     describe_window,
 )
-from dua_stream.policy.model import Policy
+from dua_stream.policy.model import Policy, Purpose
 from dua_stream.policy.state import RuleState
 from dua_stream.policy.stateful import observe_reidentification, opted_out, record_consent
 from dua_stream.policy.verdict import Finding, Verdict, violation_id
 
 _NO_FINDINGS: Final[tuple[Finding, ...]] = ()
+
+
+class EngineTables(NamedTuple):
+    """What `classify` looks events up in: the engine's own objects, not copies (a native
+    per-event path reads them; see `dua_stream.processor.fastpath`)."""
+
+    purposes: Mapping[str, Purpose]
+    services: Collection[str]
+    consent_flags: tuple[str, ...]  # the shape's consent part: these flags of the event, in order
+    plans: dict[ShapeKey, ShapePlan]  # compiled shapes; `ShapePlan.seen` their element lists
+    window_ms: int  # the re-identification window
 
 
 class Engine:
@@ -40,6 +60,7 @@ class Engine:
         self._purposes = specializer.purposes
         self._unknown_purpose = specializer.unknown_purpose_shape
         self._services = specializer.services
+        self._consent_flags = specializer.consent_flags
         self._consent_shape = _flag_reader(specializer.consent_flags)
         self._window_ms = policy.reidentification_window // timedelta(milliseconds=1)
         self._window_text = describe_window(policy.reidentification_window)
@@ -90,6 +111,34 @@ class Engine:
             known is not None,
             seen.tagged,
             findings,
+        )
+
+    def tables(self) -> EngineTables:
+        """The tables `classify` reads (shapes and element lists compiled so far included)."""
+        return EngineTables(
+            self._purposes,
+            self._services,
+            self._consent_flags,
+            self._compiler.plans,
+            self._window_ms,
+        )
+
+    def verdict(
+        self,
+        event: DataAccessEvent,
+        known: Purpose | None,
+        seen: ElementsPlan,
+        fired: Sequence[Step],
+    ) -> Verdict:
+        """The verdict `classify` returns once it knows the event's purpose, element plan and
+        which of the plan's steps fired (for a caller that decided those itself)."""
+        return Verdict(
+            event,
+            self.policy_version,
+            known.category if known is not None else None,
+            known is not None,
+            seen.tagged,
+            tuple(self._finding(step.plan, event, step.involved) for step in fired),
         )
 
     def _finding(

@@ -12,18 +12,22 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
-from dua_stream.policy import Engine
+from dua_schemas import DataAccessEvent
+from dua_stream.policy import Engine, Purpose, Verdict
+from dua_stream.policy.compiler import ElementsPlan, Step
 from dua_stream.processor.codec import RecordCodec
 from dua_stream.processor.config import ProcessorTopics
 from dua_stream.processor.decode import decode_access, decode_consent
+from dua_stream.processor.fastpath import NO_CATEGORY, build_access_path
 from dua_stream.processor.reject import Rejection, SourcePosition
 from dua_stream.processor.route import (
     Output,
     changelog_output,
     rejection_output,
     verdict_outputs,
+    version_headers,
 )
 from dua_stream.processor.state import TableState
 from dua_stream.processor.steps import CLASSIFY, CLASSIFY_FAILED
@@ -66,6 +70,7 @@ class BatchResult:
     policy_version: str = ""
     # access events more than MAX_CLOCK_AHEAD ahead of the worker's clock, by service
     clock_ahead: Counter[str] = field(default_factory=Counter)
+    native: int = 0  # access events the native path processed itself (see fastpath.py)
 
 
 class BatchProcessor:
@@ -76,6 +81,8 @@ class BatchProcessor:
         "_codec",
         "_dlq_prefix",
         "_engine",
+        "_native",
+        "_paths",
         "_state",
         "_tables",
         "_topics",
@@ -90,8 +97,14 @@ class BatchProcessor:
         changelog_topics: dict[str, str],
         *,
         dlq_prefix_bytes: int = 1024,
+        native: bool = True,
     ) -> None:
+        """`native`: run access events through the native `AccessPath` when it is built
+        (`fastpath.py`; the same outputs, ~3x faster)."""
         self._codec = codec
+        self._native = native
+        # the native path of the engine in force (rebuilt when a reload changes the engine)
+        self._paths: tuple[Engine, Any | None] | None = None
         self._topics = topics
         self._state = state
         self._engine = engine
@@ -111,12 +124,46 @@ class BatchProcessor:
         latest_ms = (now + MAX_CLOCK_AHEAD - _EPOCH) // _MS
         for message in consent:
             self._consent(engine, message, now, latest_ms, result)
-        for message in raw:
-            self._access(engine, message, now, latest_ms, result)
-        result.outputs.extend(
-            changelog_output(change, self._changelogs) for change in self._state.drain_changes()
-        )
+        path = self._path(engine)
+        if path is None:
+            for message in raw:
+                self._access(engine, message, now, latest_ms, result)
+        else:
+            result.native = path.run(
+                raw,
+                self._state,
+                result,
+                self._processed_at(now),
+                now,
+                latest_ms,
+                version_headers(engine.policy_version),
+                lambda message: self._access(engine, message, now, latest_ms, result),
+                lambda message, event, seen, known, fired, occurred_ms: self._findings(
+                    engine, message, event, seen, known, fired, occurred_ms, now, result
+                ),
+            )
+        if path is None or not path.drain(self._state, result.outputs, self._changelogs):
+            result.outputs.extend(
+                changelog_output(change, self._changelogs) for change in self._state.drain_changes()
+            )
         return result
+
+    @property
+    def native(self) -> bool:
+        """Whether access events go through the native `AccessPath` (with the engine in force)."""
+        return self._path(self._engine()) is not None
+
+    def _path(self, engine: Engine) -> Any | None:
+        paths = self._paths
+        if paths is None or paths[0] is not engine:
+            path = build_access_path(self._codec, engine, self._topics) if self._native else None
+            paths = self._paths = (engine, path)
+        return paths[1]
+
+    def _processed_at(self, now: datetime) -> bytes:
+        splice = self._codec.splicer
+        parts = splice.native_parts() if splice is not None else None
+        return parts.processed_at(now) if parts is not None else b""
 
     def expire(self, window_ms: int) -> tuple[int, list[Output]]:
         """Delete expired re-identification entries; their tombstones to produce."""
@@ -173,16 +220,53 @@ class BatchProcessor:
             self._state.at(message.partition, occurred_ms)
         try:
             verdict = engine.classify(event, self._state)
-            outputs = verdict_outputs(
-                verdict, message.key, self._codec, self._topics, now, source=message.value
-            )
         except Exception as exc:  # an engine bug on one event must not stop the stream
             log.exception("classifying %s/%s failed", message.topic, message.offset)
             self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
             return
+        self._emit(verdict, message, occurred_ms, now, result)
+
+    def _findings(  # noqa: PLR0917 - the native path calls it with positional arguments
+        self,
+        engine: Engine,
+        message: InputMessage,
+        event: DataAccessEvent,
+        seen: ElementsPlan,
+        known: Purpose | None,
+        fired: Sequence[Step],
+        occurred_ms: int,
+        now: datetime,
+        result: BatchResult,
+    ) -> None:
+        """The rest of `_access` for an event the native path classified (its state written):
+        the findings of the `fired` steps, then the outputs."""
+        try:
+            verdict = engine.verdict(event, known, seen, fired)
+        except Exception as exc:  # as in `_access`
+            log.exception("classifying %s/%s failed", message.topic, message.offset)
+            self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
+            return
+        self._emit(verdict, message, occurred_ms, now, result)
+
+    def _emit(
+        self,
+        verdict: Verdict,
+        message: InputMessage,
+        occurred_ms: int,
+        now: datetime,
+        result: BatchResult,
+    ) -> None:
+        try:
+            outputs = verdict_outputs(
+                verdict, message.key, self._codec, self._topics, now, source=message.value
+            )
+        except Exception as exc:  # an encoding bug on one event must not stop the stream
+            log.exception("classifying %s/%s failed", message.topic, message.offset)
+            self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
+            return
         result.outputs.extend(outputs)
-        service = event["service"]
-        result.events[(service, verdict.purpose_category or "none")] += 1
+        service = verdict.event["service"]
+        result.events[(service, verdict.purpose_category or NO_CATEGORY)] += 1
         for finding in verdict.violations:
             result.violations[(finding.rule, finding.severity, finding.mode, service)] += 1
         result.occurred_at.append(occurred_ms / 1000)  # Avro timestamps are whole ms

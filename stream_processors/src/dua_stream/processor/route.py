@@ -49,7 +49,7 @@ def verdict_outputs(
     `source`: the input payload the verdict's event was decoded from, if at hand (the tagged
     event's shared fields are then copied from it).
     """
-    headers = _version_headers(verdict.policy_version)
+    headers = version_headers(verdict.policy_version)
     outputs = [
         _new(
             Output,
@@ -64,7 +64,7 @@ def verdict_outputs(
     return outputs
 
 
-def _version_headers(version: str) -> Headers:
+def version_headers(version: str) -> Headers:
     """The outputs' headers for a policy version, made once per version (a batch's outputs
     share one list: the producer only reads it)."""
     headers = _HEADERS.get(version)

@@ -395,6 +395,31 @@ class TaggedSplicer:
         """Whether `encode` is one call of the native `Splicer`."""
         return self._native is not None
 
+    def native_parts(self) -> NativeSplice | None:
+        """The native `Splicer` with what each of its values is, for a native caller that has
+        no verdict object (`dua_stream.processor.fastpath`); None when `encode` is not native
+        or a value is of another kind than those listed in `NativeSplice`."""
+        if self._native is None:
+            return None
+        kinds: list[str] = []
+        processed_at: Callable[[datetime], bytes] | None = None
+        elements: Callable[[tuple[TaggedElement, ...]], bytes] | None = None
+        for value in self._values:
+            owner = getattr(value, "__self__", None)
+            if isinstance(owner, _SameTimeWriter):
+                kinds.append("processed_at")
+                processed_at = owner.encoded
+            elif isinstance(owner, _ElementsWriter):
+                kinds.append("elements")
+                elements = owner.encoded
+            elif value is _summaries:
+                kinds.append("no_findings")
+            else:
+                return None
+        if processed_at is None or elements is None:
+            return None
+        return NativeSplice(self._native, tuple(kinds), processed_at, elements)
+
     def encode(self, body: bytes, start: int, verdict: Verdict, processed_at: datetime) -> bytes:
         """The framed TaggedAccessEvent of `verdict`, whose event was decoded from
         `body[start:]` (the whole rest of `body`, written with the access schema)."""
@@ -425,6 +450,18 @@ class TaggedSplicer:
 
 # (the native `Splicer`, the functions giving the values its steps name, in order)
 NativePlan = tuple[Any, tuple[Callable[[Verdict, datetime], Any], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class NativeSplice:
+    """The native `Splicer` of a `TaggedSplicer` and what its values are, in order:
+    "processed_at" (bytes: `processed_at(moment)`), "elements" (bytes: `elements(tagged)`)
+    and "no_findings" (the violation summaries of an event without findings)."""
+
+    splicer: Any
+    values: tuple[str, ...]
+    processed_at: Callable[[datetime], bytes]
+    elements: Callable[[tuple[TaggedElement, ...]], bytes]
 
 
 def _summaries(verdict: Verdict, _processed_at: datetime) -> Any:
