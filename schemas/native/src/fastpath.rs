@@ -14,16 +14,23 @@
 //! The engine's tables (purposes, services, plans) are the engine's own Python objects, read
 //! here, never copied: a plan compiled by the Python path is found here on the next event.
 
+use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyBytes, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType,
+};
 use std::collections::HashMap;
 
 use crate::check::Checker;
-use crate::{datetime_millis, put_value, Cursor, Reader, Splicer, Step as SpliceStep, Writer};
+use crate::{
+    datetime_millis, put_value, Cursor, Interner, Reader, Splicer, Step as SpliceStep, Writer,
+};
 
 /// Element-list encodings remembered (by plan object) before the cache starts again.
 const ENCODED_LIMIT: usize = 10_000;
+/// Distinct strings of the interned fields remembered before the table starts again.
+const STRINGS_LIMIT: usize = 65_536;
 
 /// What each value of the splicer's steps is, on the fast path.
 enum Value {
@@ -33,6 +40,47 @@ enum Value {
     Elements,
     /// The violation summaries: none (events with findings go to `tail`).
     NoFindings,
+}
+
+/// Where a field of a Violation record comes from (`Verdict.violation_records`, field by
+/// field; the differential tests compare the bytes with the Python path's).
+enum Source {
+    Finding(Py<PyString>),
+    Event(Py<PyString>),
+    Actor(Py<PyString>),
+    DestinationKind,
+    DetectedAt,
+    PolicyVersion,
+    PurposeCategory,
+}
+
+/// The sources of the Violation writer's fields in order, or None if one is not known here.
+fn violation_sources(
+    py: Python<'_>,
+    nodes: &[crate::Node],
+) -> PyResult<Option<Vec<(usize, Source)>>> {
+    let Some(crate::Node::Record(fields)) = nodes.first() else { return Ok(None) };
+    let mut sources = Vec::with_capacity(fields.len());
+    for (name, node) in fields {
+        let text = name.bind(py).to_str()?;
+        let source = match text {
+            "violation_id" | "rule" | "severity" | "mode" | "elements" | "message" => {
+                Source::Finding(name.clone_ref(py))
+            }
+            "event_id" | "occurred_at" | "service" | "subject_id" | "purpose" | "trace_id" => {
+                Source::Event(name.clone_ref(py))
+            }
+            "actor_kind" => Source::Actor(PyString::intern(py, "kind").unbind()),
+            "actor_id" => Source::Actor(PyString::intern(py, "id").unbind()),
+            "destination_kind" => Source::DestinationKind,
+            "detected_at" => Source::DetectedAt,
+            "policy_version" => Source::PolicyVersion,
+            "purpose_category" => Source::PurposeCategory,
+            _ => return Ok(None),
+        };
+        sources.push((*node, source));
+    }
+    Ok(Some(sources))
 }
 
 /// What a step of the element plan does to this event, decided before anything is written.
@@ -54,7 +102,7 @@ struct Prepared<'py> {
     category: Bound<'py, PyAny>,
     seen: Bound<'py, PyAny>,
     steps: Vec<Planned<'py>>,
-    subject: Option<Bound<'py, PyString>>,
+    reid_key: Option<Bound<'py, PyString>>,
     actor: Option<Bound<'py, PyString>>,
     event_id: Bound<'py, PyAny>,
 }
@@ -97,7 +145,6 @@ pub struct AccessPath {
     consent_prefix: String,
     reid_table: Py<PyString>,
     output: Py<PyAny>,
-    tuple_new: Py<PyAny>,
     tagged_topic: Py<PyString>,
     no_category: Py<PyString>,
     elements: Py<PyAny>,
@@ -105,7 +152,11 @@ pub struct AccessPath {
     violation_writer: Py<Writer>,
     violation_header: Vec<u8>,
     violations_topic: Py<PyString>,
+    /// Where each field of a Violation comes from, when every one is known here (else
+    /// `Verdict.violation_records` makes the records in Python).
+    violation_fields: Option<Vec<(usize, Source)>>,
     encoded: HashMap<usize, (Py<PyAny>, Py<PyBytes>)>,
+    strings: Interner,
 }
 
 fn item<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
@@ -157,7 +208,7 @@ impl AccessPath {
         reader, checker, splicer, header, values, purposes, services, consent_flags, plans,
         window_ms, policy_version, checks, prune_above, reid_prefix, consent_prefix,
         reid_table, output, tagged_topic, no_category, elements, verdict, violation_writer,
-        violation_header, violations_topic
+        violation_header, violations_topic, interned
     ))]
     fn new(
         py: Python<'_>,
@@ -185,6 +236,7 @@ impl AccessPath {
         violation_writer: Py<Writer>,
         violation_header: &[u8],
         violations_topic: Py<PyString>,
+        interned: Vec<String>,
     ) -> PyResult<Self> {
         let values = values
             .iter()
@@ -211,7 +263,11 @@ impl AccessPath {
                 }
             }
         }
-        let tuple_new = py.get_type::<PyTuple>().getattr("__new__")?.unbind();
+        if !output.bind(py).cast::<PyType>()?.is_subclass_of::<PyTuple>()? {
+            return Err(pyo3::exceptions::PyTypeError::new_err("output must be a tuple type"));
+        }
+        let strings = Interner::new(py, &reader.get().nodes, &interned, STRINGS_LIMIT);
+        let violation_fields = violation_sources(py, &violation_writer.get().nodes)?;
         Ok(AccessPath {
             reader,
             checker,
@@ -232,7 +288,6 @@ impl AccessPath {
             consent_prefix,
             reid_table,
             output,
-            tuple_new,
             tagged_topic,
             no_category,
             elements,
@@ -240,7 +295,9 @@ impl AccessPath {
             violation_writer,
             violation_header: violation_header.to_vec(),
             violations_topic,
+            violation_fields,
             encoded: HashMap::new(),
+            strings,
         })
     }
 
@@ -360,9 +417,12 @@ impl AccessPath {
                 }
             };
             let topic = item(topics, &table.cast_into::<PyString>()?)?;
-            let fields =
-                PyTuple::new(py, [topic, key_bytes, value, py.None().into_bound(py), partition])?;
-            made.push(self.tuple_new.bind(py).call1((self.output.bind(py), fields))?);
+            made.push(
+                self.new_output(
+                    py,
+                    [topic, key_bytes, value, py.None().into_bound(py), partition],
+                )?,
+            );
         }
         for output in made {
             outputs.append(output)?;
@@ -456,7 +516,7 @@ fn json_string(text: &str, out: &mut Vec<u8>) {
 impl AccessPath {
     /// The message read and every decision made, or None for the Python path. Writes nothing.
     fn prepare<'py>(
-        &self,
+        &mut self,
         py: Python<'py>,
         message: &Bound<'py, PyAny>,
         batch: &Batch<'py>,
@@ -467,7 +527,7 @@ impl AccessPath {
             return Ok(None);
         }
         let mut cursor = Cursor { b: body, pos: self.header.len() };
-        let record = self.reader.get().value(py, 0, &mut cursor, 0)?;
+        let record = self.reader.get().value_in(py, 0, &mut cursor, 0, Some(&mut self.strings))?;
         if cursor.pos != body.len() || !self.checker.get().accepts(&record) {
             return Ok(None);
         }
@@ -523,7 +583,7 @@ impl AccessPath {
         let subject = if subject.is_none() { None } else { Some(subject.cast_into::<PyString>()?) };
         let mut steps = Vec::new();
         let mut actor = None;
-        let mut checked_reid = false;
+        let mut reid_key = None;
         for step in seen.getattr(intern!(py, "steps"))?.cast_into_exact::<PyTuple>()?.iter() {
             let check: i64 = step.getattr(intern!(py, "check"))?.extract()?;
             if check == self.fires {
@@ -568,12 +628,14 @@ impl AccessPath {
                         let id = item(&who, intern!(py, "id"))?.cast_into::<PyString>()?;
                         actor = Some(PyString::new(py, &joined(kind.to_str()?, ":", id.to_str()?)));
                     }
-                    if !checked_reid {
-                        let name = actor.as_ref().expect("set above");
-                        if !self.reid_valid(py, &batch.reid, subject, name)? {
+                    if reid_key.is_none() {
+                        let Some(name) = actor.as_ref() else { return Ok(None) };
+                        let key =
+                            PyString::new(py, &joined(&self.reid_prefix, "", subject.to_str()?));
+                        if !self.reid_valid(py, &batch.reid, &key, name)? {
                             return Ok(None);
                         }
-                        checked_reid = true;
+                        reid_key = Some(key);
                     }
                 }
                 steps.push(Planned::Reidentification(step, linkable, identifying));
@@ -605,7 +667,7 @@ impl AccessPath {
             category,
             seen,
             steps,
-            subject,
+            reid_key,
             actor,
         }))
     }
@@ -615,10 +677,9 @@ impl AccessPath {
         &self,
         py: Python<'_>,
         reid: &Bound<'_, PyDict>,
-        subject: &Bound<'_, PyString>,
+        key: &Bound<'_, PyString>,
         actor: &Bound<'_, PyString>,
     ) -> PyResult<bool> {
-        let key = joined(&self.reid_prefix, "", subject.to_str()?);
         let Some(wrapped) = reid.get_item(key)? else {
             return Ok(true);
         };
@@ -679,16 +740,8 @@ impl AccessPath {
                     }
                 }
                 Planned::Reidentification(step, linkable, identifying) => {
-                    if let (Some(subject), Some(actor)) = (&event.subject, &event.actor) {
-                        if self.observe(
-                            py,
-                            batch,
-                            &event,
-                            subject,
-                            actor,
-                            *linkable,
-                            *identifying,
-                        )? {
+                    if let (Some(key), Some(actor)) = (&event.reid_key, &event.actor) {
+                        if self.observe(py, batch, &event, key, actor, *linkable, *identifying)? {
                             fired.push(step.clone());
                         }
                     }
@@ -740,9 +793,14 @@ impl AccessPath {
             for finding in findings.iter() {
                 summaries.append(finding.call_method0(intern!(py, "summary"))?)?;
             }
-            let records = verdict
-                .call_method1(intern!(py, "violation_records"), (&batch.now,))?
-                .cast_into_exact::<PyList>()?;
+            let records = match &self.violation_fields {
+                Some(_) => None, // written from the findings below
+                None => Some(
+                    verdict
+                        .call_method1(intern!(py, "violation_records"), (&batch.now,))?
+                        .cast_into_exact::<PyList>()?,
+                ),
+            };
             (
                 verdict.getattr(intern!(py, "purpose_category"))?,
                 verdict.getattr(intern!(py, "purpose_known"))?,
@@ -778,10 +836,18 @@ impl AccessPath {
         if let Some((findings, records)) = records {
             let writer = &self.violation_writer.get().nodes;
             let mut body = Vec::with_capacity(512);
-            for record in records.iter() {
+            for (i, finding) in findings.iter().enumerate() {
                 body.clear();
                 body.extend_from_slice(&self.violation_header);
-                put_value(writer, 0, &record, &mut body, 0)?;
+                match (&records, &self.violation_fields) {
+                    (Some(records), _) => {
+                        put_value(writer, 0, &records.get_item(i)?, &mut body, 0)?
+                    }
+                    (None, Some(fields)) => self.write_violation(
+                        py, fields, &finding, event, &category, batch, &mut body,
+                    )?,
+                    (None, None) => return Ok(None),
+                }
                 outputs.push(self.output(
                     py,
                     self.violations_topic.bind(py),
@@ -804,6 +870,41 @@ impl AccessPath {
         Ok(Some(outputs))
     }
 
+    /// The body of the Violation record of `finding`, written field by field.
+    #[allow(clippy::too_many_arguments)]
+    fn write_violation<'py>(
+        &self,
+        py: Python<'py>,
+        fields: &[(usize, Source)],
+        finding: &Bound<'py, PyAny>,
+        event: &Prepared<'py>,
+        category: &Bound<'py, PyAny>,
+        batch: &Batch<'py>,
+        out: &mut Vec<u8>,
+    ) -> PyResult<()> {
+        let nodes = &self.violation_writer.get().nodes;
+        for (node, source) in fields {
+            let value = match source {
+                Source::Finding(name) => finding.getattr(name.bind(py))?,
+                Source::Event(name) => item(&event.record, name.bind(py))?,
+                Source::Actor(name) => item(
+                    &item(&event.record, intern!(py, "actor"))?.cast_into_exact::<PyDict>()?,
+                    name.bind(py),
+                )?,
+                Source::DestinationKind => item(
+                    &item(&event.record, intern!(py, "destination"))?
+                        .cast_into_exact::<PyDict>()?,
+                    intern!(py, "kind"),
+                )?,
+                Source::DetectedAt => batch.now.clone(),
+                Source::PolicyVersion => self.policy_version.bind(py).clone().into_any(),
+                Source::PurposeCategory => category.clone(),
+            };
+            put_value(nodes, *node, &value, out, 1)?;
+        }
+        Ok(())
+    }
+
     /// An `Output` of the batch (topic, key, value, the policy version header, no partition).
     fn output<'py>(
         &self,
@@ -813,7 +914,7 @@ impl AccessPath {
         value: &[u8],
         batch: &Batch<'py>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let fields = PyTuple::new(
+        self.new_output(
             py,
             [
                 topic.clone().into_any(),
@@ -822,8 +923,31 @@ impl AccessPath {
                 batch.headers.clone(),
                 py.None().into_bound(py),
             ],
-        )?;
-        self.tuple_new.bind(py).call1((self.output.bind(py), fields))
+        )
+    }
+
+    /// `tuple.__new__(Output, items)` without the call: allocated as `tuple.__new__` does
+    /// for a subclass (the type's allocator, then the items; nothing runs in between).
+    fn new_output<'py>(
+        &self,
+        py: Python<'py>,
+        items: [Bound<'py, PyAny>; 5],
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let cls = self.output.bind(py).as_ptr().cast::<ffi::PyTypeObject>();
+        // SAFETY: `output` was checked at construction to be a subclass of tuple: its
+        // allocator returns a tuple of 5 empty slots (or NULL with an exception set), and
+        // every slot gets an owned reference before the object is used.
+        unsafe {
+            let alloc = (*cls).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+            let object = alloc(cls, 5);
+            if object.is_null() {
+                return Err(PyErr::fetch(py));
+            }
+            for (i, item) in items.into_iter().enumerate() {
+                ffi::PyTuple_SET_ITEM(object, i as ffi::Py_ssize_t, item.into_ptr());
+            }
+            Ok(Bound::from_owned_ptr(py, object))
+        }
     }
 
     /// `dua_stream.policy.stateful.observe_reidentification` followed by `TableState.put`,
@@ -834,16 +958,15 @@ impl AccessPath {
         py: Python<'py>,
         batch: &Batch<'py>,
         event: &Prepared<'py>,
-        subject: &Bound<'py, PyString>,
+        key: &Bound<'py, PyString>,
         actor: &Bound<'py, PyString>,
         linkable: bool,
         identifying: bool,
     ) -> PyResult<bool> {
         let at = event.occurred_ms;
         let window = self.window_ms;
-        let key = PyString::new(py, &joined(&self.reid_prefix, "", subject.to_str()?));
         let wrapped =
-            batch.reid.get_item(&key)?.map(|w| w.cast_into_exact::<PyDict>()).transpose()?;
+            batch.reid.get_item(key)?.map(|w| w.cast_into_exact::<PyDict>()).transpose()?;
         let actors = match &wrapped {
             Some(wrapped) => item(wrapped, intern!(py, "v"))?.cast_into_exact::<PyDict>()?,
             None => PyDict::new(py),
@@ -918,9 +1041,9 @@ impl AccessPath {
         value.set_item(intern!(py, "p"), &event.partition)?;
         value.set_item(intern!(py, "t"), newest)?;
         value.set_item(intern!(py, "v"), &actors)?;
-        batch.reid.set_item(&key, value)?;
+        batch.reid.set_item(key, value)?;
         batch.changes.set_item(
-            PyTuple::new(py, [self.reid_table.bind(py).clone(), key])?,
+            PyTuple::new(py, [self.reid_table.bind(py).clone(), key.clone()])?,
             &event.partition,
         )?;
         Ok(fire)

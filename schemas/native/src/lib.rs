@@ -160,6 +160,19 @@ impl Reader {
         c: &mut Cursor<'_>,
         depth: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
+        self.value_in(py, node, c, depth, None)
+    }
+
+    /// `value`, with the strings of the nodes `strings` marks taken from it (one object per
+    /// distinct value) instead of made anew.
+    fn value_in<'py>(
+        &self,
+        py: Python<'py>,
+        node: usize,
+        c: &mut Cursor<'_>,
+        depth: usize,
+        mut strings: Option<&mut Interner>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         if depth > MAX_DEPTH {
             return Err(malformed("nested too deep"));
         }
@@ -171,7 +184,10 @@ impl Reader {
                 Ok(PyBool::new(py, byte != 0).to_owned().into_any()) // any byte but 0 is true
             }
             Node::Long => Ok(c.long()?.into_pyobject(py)?.into_any()),
-            Node::String => string(py, c),
+            Node::String => match strings {
+                Some(strings) if strings.marked[node] => strings.string(py, c),
+                _ => string(py, c),
+            },
             Node::Bytes => Ok(PyBytes::new(py, c.sized()?).into_any()),
             Node::TimestampMillis => timestamp_millis(py, c.long()?),
             Node::Enum(symbols, _) => {
@@ -186,7 +202,7 @@ impl Reader {
                 c.pos += 1;
                 match branch {
                     0 => Ok(py.None().into_bound(py)),
-                    2 => self.value(py, *item, c, depth + 1),
+                    2 => self.value_in(py, *item, c, depth + 1, strings),
                     _ => Err(malformed("union branch byte")),
                 }
             }
@@ -195,7 +211,13 @@ impl Reader {
                 let mut count = c.block_count()?;
                 while count > 0 {
                     for _ in 0..count {
-                        list.append(self.value(py, *item, c, depth + 1)?)?;
+                        list.append(self.value_in(
+                            py,
+                            *item,
+                            c,
+                            depth + 1,
+                            strings.as_deref_mut(),
+                        )?)?;
                     }
                     count = c.block_count()?;
                 }
@@ -206,8 +228,13 @@ impl Reader {
                 let mut count = c.block_count()?;
                 while count > 0 {
                     for _ in 0..count {
-                        let key = string(py, c)?;
-                        dict.set_item(key, self.value(py, *item, c, depth + 1)?)?;
+                        let key = match strings.as_deref_mut() {
+                            Some(strings) if strings.marked[node] => strings.string(py, c)?,
+                            _ => string(py, c)?,
+                        };
+                        let value =
+                            self.value_in(py, *item, c, depth + 1, strings.as_deref_mut())?;
+                        dict.set_item(key, value)?;
                     }
                     count = c.block_count()?;
                 }
@@ -216,7 +243,8 @@ impl Reader {
             Node::Record(fields) => {
                 let dict = PyDict::new(py);
                 for (name, field) in fields {
-                    dict.set_item(name.bind(py), self.value(py, *field, c, depth + 1)?)?;
+                    let value = self.value_in(py, *field, c, depth + 1, strings.as_deref_mut())?;
+                    dict.set_item(name.bind(py), value)?;
                 }
                 Ok(dict.into_any())
             }
@@ -293,6 +321,60 @@ impl Reader {
             }
         }
         Ok(())
+    }
+}
+
+/// Strings that recur (codes, names) as one object per distinct value, for the nodes marked:
+/// no new object, no UTF-8 check, and dict lookups that find the very same object.
+struct Interner {
+    marked: Vec<bool>,
+    known: HashMap<Box<[u8]>, Py<PyString>>,
+    limit: usize,
+}
+
+impl Interner {
+    /// For a reader of `nodes`, marking the subtrees of the root record's fields `fields`.
+    fn new(py: Python<'_>, nodes: &[Node], fields: &[String], limit: usize) -> Self {
+        fn mark(nodes: &[Node], node: usize, marked: &mut Vec<bool>) {
+            if marked[node] {
+                return;
+            }
+            marked[node] = true;
+            match &nodes[node] {
+                Node::Array(item) | Node::Map(item) | Node::Nullable(item) => {
+                    mark(nodes, *item, marked)
+                }
+                Node::Record(record) => {
+                    for (_, field) in record {
+                        mark(nodes, *field, marked);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut marked = vec![false; nodes.len()];
+        if let Some(Node::Record(record)) = nodes.first() {
+            for (name, field) in record {
+                if fields.iter().any(|f| name.bind(py).to_str().is_ok_and(|n| n == f)) {
+                    mark(nodes, *field, &mut marked);
+                }
+            }
+        }
+        Interner { marked, known: HashMap::new(), limit }
+    }
+
+    fn string<'py>(&mut self, py: Python<'py>, c: &mut Cursor<'_>) -> PyResult<Bound<'py, PyAny>> {
+        let data = c.sized()?;
+        if let Some(known) = self.known.get(data) {
+            return Ok(known.bind(py).clone().into_any());
+        }
+        let text = std::str::from_utf8(data).map_err(|_| malformed("invalid UTF-8"))?;
+        let made = PyString::new(py, text);
+        if self.known.len() >= self.limit {
+            self.known.clear(); // bounded, whatever arrives: relearn what recurs
+        }
+        self.known.insert(data.into(), made.clone().unbind());
+        Ok(made.into_any())
     }
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 
 from confluent_kafka import KafkaError, KafkaException
@@ -48,8 +49,8 @@ def ensure_topics(
                 if error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
                     continue
                 raise TopicError(f"could not create topic {name}: {error.str()}") from None
-        existing = _partitions(admin, bootstrap, timeout)
-    return {name: existing.get(name, partitions) for name in wanted}
+        existing = _listed(admin, bootstrap, missing, timeout)
+    return {name: existing[name] for name in wanted}
 
 
 def topic_partitions(
@@ -86,6 +87,28 @@ def delete_topics(
 
 def _admin(bootstrap: str, config: Mapping[str, str] | None) -> AdminClient:
     return AdminClient({**(config or {}), "bootstrap.servers": bootstrap})
+
+
+def _listed(
+    admin: AdminClient, bootstrap: str, created: list[str], timeout: float
+) -> dict[str, int]:
+    """The topics' partition counts once the broker's metadata lists every one `created`.
+
+    A created topic reaches the metadata a moment after CreateTopics returns; a client that
+    subscribes to it in that moment (Faust, right after `prepare_topics`) would not find it.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        existing = _partitions(admin, bootstrap, timeout)
+        absent = [name for name in created if name not in existing]
+        if not absent:
+            return existing
+        if time.monotonic() >= deadline:
+            raise TopicError(
+                f"created {', '.join(absent)} but Kafka at {bootstrap} does not list "
+                f"{'it' if len(absent) == 1 else 'them'} after {timeout:.0f} s"
+            )
+        time.sleep(0.05)
 
 
 def _partitions(admin: AdminClient, bootstrap: str, timeout: float) -> dict[str, int]:

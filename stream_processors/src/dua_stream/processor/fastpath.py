@@ -34,6 +34,17 @@ from dua_stream.processor.route import Output
 from dua_stream.processor.state import REIDENTIFICATION_TABLE
 
 NO_CATEGORY: Final = "none"  # the events counter's purpose category of events without one
+# The fields whose strings recur from event to event (codes, names): decoded as one object per
+# distinct value, so the engine's lookups find the very object they hold. Not ids.
+INTERNED_FIELDS: Final = (
+    "service",
+    "actor",
+    "elements",
+    "purpose",
+    "destination",
+    "origin_service",
+    "consent",
+)
 
 
 def build_access_path(codec: RecordCodec, engine: Engine, topics: ProcessorTopics) -> Any | None:
@@ -83,6 +94,7 @@ def build_access_path(codec: RecordCodec, engine: Engine, topics: ProcessorTopic
         writer,
         SINGLE_OBJECT_MAGIC + violation.fingerprint,
         topics.violations,
+        list(INTERNED_FIELDS),
     )
 
 

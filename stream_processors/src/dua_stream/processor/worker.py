@@ -74,6 +74,13 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
         changelogs,
         dlq_prefix_bytes=config.tuning.dlq_prefix_bytes,
     )
+    if processor.native:
+        log.info("access events: native path (dua_schemas_native.AccessPath)")
+    else:
+        log.info(
+            "access events: Python path (same results, ~3x slower): the native build is "
+            "not installed or not in use (schema registry); `make setup` builds it with cargo"
+        )
     deliverer = Deliverer(
         producer_config(config), tracked=changelogs.values(), refresh=processor.refreshed
     )
