@@ -3,13 +3,14 @@
 //!
 //! For each raw message of a batch, in order, it does what `BatchProcessor._access` does:
 //! decode (single-object framing, newest schema), the quick validation, the policy engine's
-//! plan lookups, the stateful checks and their state writes, and the tagged event, spliced.
-//! What it would not do exactly as Python does it hands back *before it changes anything*:
-//! `slow(message)` then runs the Python path for that message. That is any other framing, a
-//! body it does not read, an event the quick check does not accept, an unknown purpose, a
-//! shape or element list the engine has not compiled yet, an event time too far ahead, and
-//! state of an unexpected form. An event with findings goes to `tail(...)` once its state is
-//! written: Python makes the findings (messages, violation ids) and its outputs.
+//! plan lookups, the stateful checks and their state writes, the findings (message templates
+//! filled in, violation ids from `hashlib.sha256`), the spliced tagged event and the violation
+//! records. What it would not do exactly as Python does it hands back *before it changes
+//! anything*: `slow(message)` then runs the Python path for that message. That is any other
+//! framing, a body it does not read, an event the quick check does not accept, an unknown
+//! purpose, a shape or element list the engine has not compiled yet, an event time too far
+//! ahead, and state of an unexpected form. Past that point (state written), what it cannot
+//! write natively goes to `tail(...)`, where Python makes the verdict and outputs.
 //!
 //! The engine's tables (purposes, services, plans) are the engine's own Python objects, read
 //! here, never copied: a plan compiled by the Python path is found here on the next event.
@@ -155,6 +156,7 @@ pub struct AccessPath {
     /// Where each field of a Violation comes from, when every one is known here (else
     /// `Verdict.violation_records` makes the records in Python).
     violation_fields: Option<Vec<(usize, Source)>>,
+    findings: Findings,
     encoded: HashMap<usize, (Py<PyAny>, Py<PyBytes>)>,
     strings: Interner,
 }
@@ -173,6 +175,244 @@ fn time_field(entry: &Bound<'_, PyDict>, name: &Bound<'_, PyString>) -> Option<O
     match entry.get_item(name).ok()? {
         None => Some(None),
         Some(value) => exact_long(&value).map(Some),
+    }
+}
+
+/// `tuple.__new__(cls, items)` without the call, for a subclass of tuple (a NamedTuple):
+/// allocated as `tuple.__new__` allocates it (the type's allocator, then the items; nothing
+/// runs in between).
+fn new_tuple<'py>(
+    py: Python<'py>,
+    cls: &Bound<'py, PyAny>,
+    items: Vec<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cls = cls.as_ptr().cast::<ffi::PyTypeObject>();
+    // SAFETY: every `cls` here was checked at construction to be a subclass of tuple: its
+    // allocator returns a tuple of `items.len()` empty slots (or NULL with an exception set),
+    // and every slot gets an owned reference before the object is used.
+    unsafe {
+        let alloc = (*cls).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+        let object = alloc(cls, items.len() as ffi::Py_ssize_t);
+        if object.is_null() {
+            return Err(PyErr::fetch(py));
+        }
+        for (i, item) in items.into_iter().enumerate() {
+            ffi::PyTuple_SET_ITEM(object, i as ffi::Py_ssize_t, item.into_ptr());
+        }
+        Ok(Bound::from_owned_ptr(py, object))
+    }
+}
+
+/// A part of a finding message template (`str.format` syntax, placeholders only: the policy
+/// loader refuses anything else).
+enum Part {
+    Text(String),
+    Field(String),
+}
+
+/// `{{`, `}}`, `{name}` and text, or None for anything else (left to Python's `format`).
+fn parse_template(template: &str) -> Option<Vec<Part>> {
+    let mut parts = Vec::new();
+    let mut text = String::new();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                text.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                text.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next()? {
+                        '}' => break,
+                        c if c.is_ascii_alphanumeric() || c == '_' => name.push(c),
+                        _ => return None,
+                    }
+                }
+                if !text.is_empty() {
+                    parts.push(Part::Text(std::mem::take(&mut text)));
+                }
+                parts.push(Part::Field(name));
+            }
+            '}' => return None,
+            c => text.push(c),
+        }
+    }
+    if !text.is_empty() {
+        parts.push(Part::Text(text));
+    }
+    Some(parts)
+}
+
+/// The engine's findings (`Engine._finding`) made natively: the message from the rule's
+/// template, the violation id from `hashlib.sha256`, as `Finding` tuples.
+struct Findings {
+    cls: Py<PyAny>,
+    fields: Vec<Py<PyString>>,
+    purpose_texts: Py<PyDict>,
+    no_purpose: Py<PyString>,
+    window_text: Py<PyString>,
+    sha256: Py<PyAny>,
+    id_length: usize,
+    templates: HashMap<usize, (Py<PyString>, Option<Vec<Part>>)>,
+}
+
+impl Findings {
+    /// The findings of the `fired` steps, or None where Python makes them.
+    fn make<'py>(
+        &mut self,
+        py: Python<'py>,
+        fired: &Bound<'py, PyList>,
+        event: &Prepared<'py>,
+        version: &Bound<'py, PyString>,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let mut made = Vec::with_capacity(fired.len());
+        for step in fired.iter() {
+            let plan = step.getattr(intern!(py, "plan"))?;
+            let rule = plan.getattr(intern!(py, "rule"))?;
+            let template = plan.getattr(intern!(py, "message"))?.cast_into::<PyString>()?;
+            let involved = step.getattr(intern!(py, "involved"))?.cast_into_exact::<PyTuple>()?;
+            let rule_id = rule.getattr(intern!(py, "id"))?.cast_into::<PyString>()?;
+            let Some(message) = self.message(py, &template, &involved, event)? else {
+                return Ok(None);
+            };
+            let event_id = item(&event.record, intern!(py, "event_id"))?.cast_into::<PyString>()?;
+            let (Ok(event_id), Ok(rule_text), Ok(version)) =
+                (event_id.to_str(), rule_id.to_str(), version.to_str())
+            else {
+                return Ok(None);
+            };
+            let seed = joined(&joined(event_id, "\x1f", rule_text), "\x1f", version);
+            let digest = self.sha256.bind(py).call1((PyBytes::new(py, seed.as_bytes()),))?;
+            let hex = digest.call_method0(intern!(py, "hexdigest"))?.cast_into::<PyString>()?;
+            let Some(id) = hex.to_str()?.get(..self.id_length) else { return Ok(None) };
+            let mut items = Vec::with_capacity(self.fields.len());
+            for field in &self.fields {
+                items.push(match field.bind(py).to_str()? {
+                    "violation_id" => PyString::new(py, id).into_any(),
+                    "rule" => rule_id.clone().into_any(),
+                    "severity" => rule.getattr(intern!(py, "severity"))?,
+                    "mode" => rule.getattr(intern!(py, "mode"))?,
+                    "elements" => involved.clone().into_any(),
+                    "message" => message.clone().into_any(),
+                    _ => return Ok(None),
+                });
+            }
+            made.push(new_tuple(py, self.cls.bind(py), items)?);
+        }
+        Ok(Some(PyTuple::new(py, made)?))
+    }
+
+    /// The message of a rule's template for this event, or None where Python makes it.
+    fn message<'py>(
+        &mut self,
+        py: Python<'py>,
+        template: &Bound<'py, PyString>,
+        involved: &Bound<'py, PyTuple>,
+        event: &Prepared<'py>,
+    ) -> PyResult<Option<Bound<'py, PyString>>> {
+        let key = template.as_ptr() as usize;
+        if !self.templates.contains_key(&key) {
+            if self.templates.len() >= ENCODED_LIMIT {
+                self.templates.clear();
+            }
+            let parts = parse_template(template.to_str()?);
+            // the template is kept alive with its entry: its address is not reused meanwhile
+            self.templates.insert(key, (template.clone().unbind(), parts));
+        }
+        let Some((_, Some(parts))) = self.templates.get(&key) else { return Ok(None) };
+        let record = &event.record;
+        let text = |name: &Bound<'py, PyString>| -> PyResult<Option<String>> {
+            let value = item(record, name)?;
+            Ok(value.cast::<PyString>().ok().and_then(|v| v.to_str().ok().map(str::to_owned)))
+        };
+        let mut out = String::with_capacity(256);
+        for part in parts {
+            let Part::Field(name) = part else {
+                if let Part::Text(literal) = part {
+                    out.push_str(literal);
+                }
+                continue;
+            };
+            let value = match name.as_str() {
+                "service" => text(intern!(py, "service"))?,
+                "operation" => text(intern!(py, "operation"))?,
+                "processing" => text(intern!(py, "processing"))?,
+                "origin" => {
+                    let origin = item(record, intern!(py, "origin_service"))?;
+                    if origin.is_truthy()? {
+                        origin
+                            .cast::<PyString>()
+                            .ok()
+                            .and_then(|o| o.to_str().ok().map(str::to_owned))
+                    } else {
+                        text(intern!(py, "service"))?
+                    }
+                }
+                "purpose" => {
+                    let purpose = item(record, intern!(py, "purpose"))?;
+                    let described = if purpose.is_none() {
+                        Some(self.no_purpose.bind(py).clone().into_any())
+                    } else {
+                        self.purpose_texts.bind(py).get_item(&purpose)?
+                    };
+                    described.and_then(|d| {
+                        d.cast::<PyString>().ok().and_then(|d| d.to_str().ok().map(str::to_owned))
+                    })
+                }
+                "elements" => {
+                    let mut codes = Vec::with_capacity(involved.len());
+                    for code in involved.iter() {
+                        let code = code.cast_into::<PyString>()?;
+                        codes.push(code.to_str()?.to_owned());
+                    }
+                    Some(if codes.is_empty() { "no elements".to_owned() } else { codes.join(", ") })
+                }
+                "destination" => {
+                    let destination =
+                        item(record, intern!(py, "destination"))?.cast_into_exact::<PyDict>()?;
+                    let kind = item(&destination, intern!(py, "kind"))?.cast_into::<PyString>()?;
+                    let name = item(&destination, intern!(py, "name"))?;
+                    let kind = kind.to_str()?;
+                    if name.is_truthy()? {
+                        let name = name.cast_into::<PyString>()?;
+                        Some(joined(&joined(kind, " \"", name.to_str()?), "", "\""))
+                    } else {
+                        Some(kind.to_owned())
+                    }
+                }
+                "actor" => {
+                    let actor = item(record, intern!(py, "actor"))?.cast_into_exact::<PyDict>()?;
+                    let kind = item(&actor, intern!(py, "kind"))?.cast_into::<PyString>()?;
+                    let id = item(&actor, intern!(py, "id"))?.cast_into::<PyString>()?;
+                    Some(joined(kind.to_str()?, " ", id.to_str()?))
+                }
+                "window" => Some(self.window_text.bind(py).to_str()?.to_owned()),
+                _ => None,
+            };
+            let Some(value) = value else { return Ok(None) };
+            out.push_str(&value);
+        }
+        Ok(Some(PyString::new(py, &out)))
+    }
+
+    /// `finding.summary()`: the ViolationSummary record of a finding (its fields by name).
+    fn summary<'py>(
+        &self,
+        py: Python<'py>,
+        finding: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let summary = PyDict::new(py);
+        for field in &self.fields {
+            let field = field.bind(py);
+            summary.set_item(field, finding.getattr(field)?)?;
+        }
+        Ok(summary.into_any())
     }
 }
 
@@ -208,7 +448,8 @@ impl AccessPath {
         reader, checker, splicer, header, values, purposes, services, consent_flags, plans,
         window_ms, policy_version, checks, prune_above, reid_prefix, consent_prefix,
         reid_table, output, tagged_topic, no_category, elements, verdict, violation_writer,
-        violation_header, violations_topic, interned
+        violation_header, violations_topic, interned, finding, finding_fields, purpose_texts,
+        no_purpose, window_text, sha256, id_length
     ))]
     fn new(
         py: Python<'_>,
@@ -237,6 +478,13 @@ impl AccessPath {
         violation_header: &[u8],
         violations_topic: Py<PyString>,
         interned: Vec<String>,
+        finding: Py<PyAny>,
+        finding_fields: Vec<String>,
+        purpose_texts: Py<PyDict>,
+        no_purpose: Py<PyString>,
+        window_text: Py<PyString>,
+        sha256: Py<PyAny>,
+        id_length: usize,
     ) -> PyResult<Self> {
         let values = values
             .iter()
@@ -268,6 +516,19 @@ impl AccessPath {
         }
         let strings = Interner::new(py, &reader.get().nodes, &interned, STRINGS_LIMIT);
         let violation_fields = violation_sources(py, &violation_writer.get().nodes)?;
+        if !finding.bind(py).cast::<PyType>()?.is_subclass_of::<PyTuple>()? {
+            return Err(pyo3::exceptions::PyTypeError::new_err("finding must be a tuple type"));
+        }
+        let findings = Findings {
+            cls: finding,
+            fields: finding_fields.iter().map(|name| PyString::intern(py, name).unbind()).collect(),
+            purpose_texts,
+            no_purpose,
+            window_text,
+            sha256,
+            id_length,
+            templates: HashMap::new(),
+        };
         Ok(AccessPath {
             reader,
             checker,
@@ -296,6 +557,7 @@ impl AccessPath {
             violation_header: violation_header.to_vec(),
             violations_topic,
             violation_fields,
+            findings,
             encoded: HashMap::new(),
             strings,
         })
@@ -785,28 +1047,51 @@ impl AccessPath {
             let purpose_known = PyBool::new(py, event.known.is_some()).to_owned().into_any();
             (event.category.clone(), purpose_known, PyTuple::empty(py).into_any(), None)
         } else {
-            let verdict =
-                self.verdict.bind(py).call1((&event.record, known, &event.seen, fired))?;
-            let findings =
-                verdict.getattr(intern!(py, "violations"))?.cast_into_exact::<PyTuple>()?;
+            // the findings made here, or else the engine's verdict (Python)
+            let made = self.findings.make(py, fired, event, self.policy_version.bind(py))?;
+            let verdict = match made {
+                Some(_) => None,
+                None => {
+                    Some(self.verdict.bind(py).call1((&event.record, known, &event.seen, fired))?)
+                }
+            };
+            let (findings, category, purpose_known) = match (made, &verdict) {
+                (Some(made), _) => (
+                    made.clone(),
+                    event.category.clone(),
+                    PyBool::new(py, event.known.is_some()).to_owned().into_any(),
+                ),
+                (None, None) => return Ok(None),
+                (None, Some(verdict)) => (
+                    verdict.getattr(intern!(py, "violations"))?.cast_into_exact::<PyTuple>()?,
+                    verdict.getattr(intern!(py, "purpose_category"))?,
+                    verdict.getattr(intern!(py, "purpose_known"))?,
+                ),
+            };
             let summaries = PyList::empty(py);
             for finding in findings.iter() {
-                summaries.append(finding.call_method0(intern!(py, "summary"))?)?;
+                summaries.append(self.findings.summary(py, &finding)?)?;
             }
             let records = match &self.violation_fields {
                 Some(_) => None, // written from the findings below
-                None => Some(
-                    verdict
-                        .call_method1(intern!(py, "violation_records"), (&batch.now,))?
-                        .cast_into_exact::<PyList>()?,
-                ),
+                None => {
+                    let verdict = match verdict {
+                        Some(verdict) => verdict,
+                        None => self.verdict.bind(py).call1((
+                            &event.record,
+                            known,
+                            &event.seen,
+                            fired,
+                        ))?,
+                    };
+                    Some(
+                        verdict
+                            .call_method1(intern!(py, "violation_records"), (&batch.now,))?
+                            .cast_into_exact::<PyList>()?,
+                    )
+                }
             };
-            (
-                verdict.getattr(intern!(py, "purpose_category"))?,
-                verdict.getattr(intern!(py, "purpose_known"))?,
-                summaries.into_any(),
-                Some((findings, records)),
-            )
+            (category, purpose_known, summaries.into_any(), Some((findings, records)))
         };
         let encoded = self.elements_of(py, &event.seen)?;
         let policy_version = self.policy_version.bind(py);
@@ -926,28 +1211,13 @@ impl AccessPath {
         )
     }
 
-    /// `tuple.__new__(Output, items)` without the call: allocated as `tuple.__new__` does
-    /// for a subclass (the type's allocator, then the items; nothing runs in between).
+    /// An `Output` of `items` (topic, key, value, headers, partition).
     fn new_output<'py>(
         &self,
         py: Python<'py>,
         items: [Bound<'py, PyAny>; 5],
     ) -> PyResult<Bound<'py, PyAny>> {
-        let cls = self.output.bind(py).as_ptr().cast::<ffi::PyTypeObject>();
-        // SAFETY: `output` was checked at construction to be a subclass of tuple: its
-        // allocator returns a tuple of 5 empty slots (or NULL with an exception set), and
-        // every slot gets an owned reference before the object is used.
-        unsafe {
-            let alloc = (*cls).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
-            let object = alloc(cls, 5);
-            if object.is_null() {
-                return Err(PyErr::fetch(py));
-            }
-            for (i, item) in items.into_iter().enumerate() {
-                ffi::PyTuple_SET_ITEM(object, i as ffi::Py_ssize_t, item.into_ptr());
-            }
-            Ok(Bound::from_owned_ptr(py, object))
-        }
+        new_tuple(py, self.output.bind(py), items.into_iter().collect())
     }
 
     /// `dua_stream.policy.stateful.observe_reidentification` followed by `TableState.put`,

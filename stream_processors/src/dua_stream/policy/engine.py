@@ -47,6 +47,7 @@ class EngineTables(NamedTuple):
     consent_flags: tuple[str, ...]  # the shape's consent part: these flags of the event, in order
     plans: dict[ShapeKey, ShapePlan]  # compiled shapes; `ShapePlan.seen` their element lists
     window_ms: int  # the re-identification window
+    window_text: str  # the window as finding messages say it
 
 
 class Engine:
@@ -121,6 +122,7 @@ class Engine:
             self._consent_flags,
             self._compiler.plans,
             self._window_ms,
+            self._window_text,
         )
 
     def verdict(

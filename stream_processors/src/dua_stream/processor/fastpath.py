@@ -2,32 +2,36 @@
 
 With the native build installed (schemas/native), `dua_schemas_native.AccessPath` runs a
 batch's raw messages in one call: decode, quick validation, the engine's plan lookups, the
-consent and re-identification checks with their state writes, and the spliced tagged event,
-with no Python object made per event but the decoded record. It reads the engine's and the
-codec's own objects, so a shape the Python path compiles is found natively on the next event.
+consent and re-identification checks with their state writes, the findings (the rules'
+message templates filled in, violation ids), the spliced tagged event and the violation
+records, and the batch's changelog records. It reads the engine's and the codec's own
+objects, so a shape the Python path compiles is found natively on the next event.
 
 It leaves to Python, message by message and in order (so per-subject order holds), whatever
 it would not do exactly as Python does, *before* it changes any state: other framings,
 bodies it does not read, events the quick check does not accept (Python says which field is
 wrong), unknown purposes, shapes and element lists not compiled yet, event times too far
-ahead, state of an unexpected form. An event with findings is handed back once its state is
-written, for Python to make the findings' messages and records (`BatchProcessor._findings`).
+ahead, state of an unexpected form. Once an event's state is written, what it cannot write
+natively goes to `BatchProcessor._findings`, which makes the verdict and outputs in Python.
 The outputs, state and counters are the same as the Python path's, byte for byte: the tests
-run both on the same inputs and compare (tests/unit/test_fastpath.py).
+run both on the same inputs and compare (tests/unit/stream_processor/test_fastpath.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any, Final
 
 from dua_schemas import DATA_ACCESS_EVENT, VIOLATION
 from dua_schemas.avro_reader import compile_program, native_build
 from dua_schemas.validation import quick_spec
-from dua_stream.policy import Engine
+from dua_stream.policy import Engine, Finding
 from dua_stream.policy.compiler import FIRES, OPTED_OUT, REIDENTIFICATION
+from dua_stream.policy.messages import describe_purpose
 from dua_stream.policy.state import CONSENT_PREFIX, REIDENTIFICATION_PREFIX
 from dua_stream.policy.stateful import PRUNE_ABOVE
+from dua_stream.policy.verdict import VIOLATION_ID_LENGTH
 from dua_stream.processor.codec import SINGLE_OBJECT_MAGIC, RecordCodec
 from dua_stream.processor.config import ProcessorTopics
 from dua_stream.processor.route import Output
@@ -95,6 +99,13 @@ def build_access_path(codec: RecordCodec, engine: Engine, topics: ProcessorTopic
         SINGLE_OBJECT_MAGIC + violation.fingerprint,
         topics.violations,
         list(INTERNED_FIELDS),
+        Finding,
+        list(Finding._fields),
+        {code: describe_purpose(code, purpose) for code, purpose in tables.purposes.items()},
+        describe_purpose(None, None),
+        tables.window_text,
+        hashlib.sha256,
+        VIOLATION_ID_LENGTH,
     )
 
 
