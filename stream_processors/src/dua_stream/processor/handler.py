@@ -120,7 +120,7 @@ class ProcessorHandler:
                 clock_ahead=result.clock_ahead,
             )
             confirmed = self._clock().timestamp()
-            self._metrics.observe_latencies(confirmed - at for at in result.occurred_at)
+            self._metrics.observe_latencies([confirmed - at for at in result.occurred_at])
         except Exception:  # metrics must never cost an event
             log.exception("updating metrics failed")
 
