@@ -105,14 +105,7 @@ class Engine:
             ):
                 continue
             findings = (*findings, self._finding(step.plan, event, step.involved))
-        return Verdict(
-            event,
-            self.policy_version,
-            known.category if known is not None else None,
-            known is not None,
-            seen.tagged,
-            findings,
-        )
+        return self._verdict(event, known, seen, findings)
 
     def tables(self) -> EngineTables:
         """The tables `classify` reads (shapes and element lists compiled so far included)."""
@@ -134,13 +127,23 @@ class Engine:
     ) -> Verdict:
         """The verdict `classify` returns once it knows the event's purpose, element plan and
         which of the plan's steps fired (for a caller that decided those itself)."""
+        findings = tuple(self._finding(step.plan, event, step.involved) for step in fired)
+        return self._verdict(event, known, seen, findings)
+
+    def _verdict(
+        self,
+        event: DataAccessEvent,
+        known: Purpose | None,
+        seen: ElementsPlan,
+        findings: tuple[Finding, ...],
+    ) -> Verdict:
         return Verdict(
             event,
             self.policy_version,
             known.category if known is not None else None,
             known is not None,
             seen.tagged,
-            tuple(self._finding(step.plan, event, step.involved) for step in fired),
+            findings,
         )
 
     def _finding(
