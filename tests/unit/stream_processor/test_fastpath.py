@@ -10,6 +10,7 @@ events far ahead, first sights of shapes and element lists).
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -339,3 +340,26 @@ def test_the_latest_consent_decides_on_the_native_path(
     result = pair.process([change], [ad(1)], T0)
     assert result.native == 1
     assert [rule for rule, *_ in result.violations] == ["targeting_opted_out"]
+
+
+def test_a_reloaded_policy_gets_a_native_path_of_its_own(
+    native: bool, codec: RecordCodec, wire: WireCodec
+) -> None:
+    """After a reload the outputs carry the new version, from the new engine's own plans."""
+    policy = load_policy()
+    engines = [Engine(policy), Engine(dataclasses.replace(policy, version="reloaded"))]
+    in_force = engines[0]
+    state = TableState({}, {})
+    processor = BatchProcessor(codec, TOPICS, state, lambda: in_force, CHANGELOGS)
+    messages = [
+        Message("raw", 0, i, b"s", wire.encode("DataAccessEvent", access_event())) for i in range(3)
+    ]
+    for engine in engines:
+        in_force = engine
+        result = processor.process([], messages, T0)
+        assert result.native == len(messages) - 1  # the first one compiles the shape
+        assert {
+            wire.decode(o.value or b"").record["policy_version"]
+            for o in result.outputs
+            if o.topic == "tagged"
+        } == {engine.policy_version}
