@@ -24,9 +24,13 @@ def version() -> None:
     # optional: without it every record is read and written the same, only slower
     if NATIVE is not None:
         native = dist_version("dua-schemas-native")
-        click.echo(f"dua-schemas-native {native} (native Avro readers and writers)")
+        if hasattr(NATIVE, "AccessPath"):
+            parts = "native Avro readers and writers, the processor's native access path"
+        else:  # a build older than this code: `native_build` warns and uses Python
+            parts = "native Avro readers and writers; older than this code, rebuild it"
+        click.echo(f"dua-schemas-native {native} ({parts})")
     else:
         click.echo(
             "dua-schemas-native not installed "
-            "(Avro readers and writers in Python; `make setup` builds it)"
+            "(Avro and the processor's per-event work in Python; `make setup` builds it)"
         )

@@ -31,6 +31,9 @@ def test_version_names_every_component() -> None:
     assert result.exit_code == 0
     for dist in ("data-usage-audit", "dua-schemas", "dua-producer", "dua-stream", "dua-sink"):
         assert f"{dist} 0.1.0" in result.output
-    native = "dua-schemas-native 0.1.0 (native Avro readers and writers)"
+    native = (
+        "dua-schemas-native 0.1.0 "
+        "(native Avro readers and writers, the processor's native access path)"
+    )
     assert (native in result.output) == (NATIVE is not None), result.output
     assert ("dua-schemas-native not installed" in result.output) == (NATIVE is None)
