@@ -153,18 +153,8 @@ struct Reader {
 }
 
 impl Reader {
-    fn value<'py>(
-        &self,
-        py: Python<'py>,
-        node: usize,
-        c: &mut Cursor<'_>,
-        depth: usize,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.value_in(py, node, c, depth, None)
-    }
-
-    /// `value`, with the strings of the nodes `strings` marks taken from it (one object per
-    /// distinct value) instead of made anew.
+    /// The value of `node` at the cursor; the strings of the nodes `strings` marks (if given)
+    /// are taken from it (one object per distinct value) instead of made anew.
     fn value_in<'py>(
         &self,
         py: Python<'py>,
@@ -253,7 +243,7 @@ impl Reader {
 }
 
 impl Reader {
-    /// Past one value of `node`, by the same rules as `value`, building nothing.
+    /// Past one value of `node`, by the same rules as `value_in`, building nothing.
     fn skip(&self, node: usize, c: &mut Cursor<'_>, depth: usize) -> PyResult<()> {
         if depth > MAX_DEPTH {
             return Err(malformed("nested too deep"));
@@ -482,7 +472,7 @@ impl Reader {
         pos: usize,
     ) -> PyResult<(Bound<'py, PyAny>, usize)> {
         let mut cursor = Cursor { b: body, pos };
-        let value = self.value(py, 0, &mut cursor, 0)?;
+        let value = self.value_in(py, 0, &mut cursor, 0, None)?;
         Ok((value, cursor.pos))
     }
 
