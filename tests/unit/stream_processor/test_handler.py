@@ -15,7 +15,7 @@ import pytest
 
 from dua_stream.processor.batch import BatchResult
 from dua_stream.processor.handler import ProcessorHandler
-from dua_stream.processor.metrics import EVENTS, ProcessorMetrics
+from dua_stream.processor.metrics import EVENTS, NATIVE_EVENTS, ProcessorMetrics
 from dua_stream.processor.route import Output
 
 from .conftest import T0, Message
@@ -52,6 +52,7 @@ class _Processor:
             result.outputs.append(Output("tagged", message.key, message.value))
             result.events[("svc", "hr")] += 1
             result.occurred_at.append(now.timestamp())
+        result.native = len(raw)
         return result
 
 
@@ -129,6 +130,7 @@ async def test_inputs_are_acknowledged_only_once_their_outputs_are_confirmed() -
     labels = {"service": "svc", "purpose_category": "hr"}
     # counted once confirmed, not when produced
     assert rig.metrics.registry.get_sample_value(EVENTS, labels) == 2
+    assert rig.metrics.registry.get_sample_value(NATIVE_EVENTS) == 2
 
 
 async def test_a_full_window_of_batches_in_flight_pauses_fetching() -> None:

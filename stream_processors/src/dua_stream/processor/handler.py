@@ -118,6 +118,7 @@ class ProcessorHandler:
                 result.consent_changes,
                 len(messages),
                 clock_ahead=result.clock_ahead,
+                native=result.native,
             )
             confirmed = self._clock().timestamp()
             self._metrics.observe_latencies([confirmed - at for at in result.occurred_at])

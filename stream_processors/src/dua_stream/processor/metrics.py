@@ -25,6 +25,7 @@ MetricName = Literal[
     "dua_processor_state_expired_total",
     "dua_processor_state_entries",
     "dua_processor_clock_ahead_total",
+    "dua_processor_native_events_total",
 ]
 
 EVENTS: Final[MetricName] = "dua_processor_events_total"
@@ -39,6 +40,7 @@ BATCH_SIZE: Final[MetricName] = "dua_processor_batch_size"
 STATE_EXPIRED: Final[MetricName] = "dua_processor_state_expired_total"
 STATE_ENTRIES: Final[MetricName] = "dua_processor_state_entries"
 CLOCK_AHEAD: Final[MetricName] = "dua_processor_clock_ahead_total"
+NATIVE_EVENTS: Final[MetricName] = "dua_processor_native_events_total"
 
 # prometheus_client appends `_total` to counters itself: declare them without it.
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -183,6 +185,12 @@ class ProcessorMetrics:
             ["service"],
             registry=r,
         )
+        self.native_events = Counter(
+            _counter_name(NATIVE_EVENTS),
+            "Access events processed on the native path (the others took the Python path: "
+            "first sights of a shape, inputs it leaves to Python, or no native build).",
+            registry=r,
+        )
         self._policy_version: str | None = None
 
     def record_batch(
@@ -194,6 +202,7 @@ class ProcessorMetrics:
         size: int,
         *,
         clock_ahead: Mapping[str, int] | None = None,
+        native: int = 0,
     ) -> None:
         """Add one confirmed batch's tallies."""
         for (service, category), count in events.items():
@@ -206,6 +215,8 @@ class ProcessorMetrics:
             self.consent_changes.inc(consent_changes)
         for service, count in (clock_ahead or {}).items():
             self.clock_ahead.labels(service).inc(count)
+        if native:
+            self.native_events.inc(native)
         self.batch_size.observe(size)
 
     def observe_latencies(self, seconds: Iterable[float]) -> None:
