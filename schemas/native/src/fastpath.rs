@@ -10,7 +10,8 @@
 //! framing, a body it does not read, an event the quick check does not accept, an unknown
 //! purpose, a shape or element list the engine has not compiled yet, an event time too far
 //! ahead, and state of an unexpected form. Past that point (state written), what it cannot
-//! write natively goes to `tail(...)`, where Python makes the verdict and outputs.
+//! write natively (a finding message or Violation field it does not know) goes to
+//! `tail(...)`, where Python makes the verdict and outputs.
 //!
 //! The engine's tables (purposes, services, plans) are the engine's own Python objects, read
 //! here, never copied: a plan compiled by the Python path is found here on the next event.
@@ -39,8 +40,8 @@ enum Value {
     ProcessedAt,
     /// The tagged elements of the event's element plan, encoded once per plan.
     Elements,
-    /// The violation summaries: none (events with findings go to `tail`).
-    NoFindings,
+    /// The violation summaries of the event's findings (none for most events).
+    Summaries,
 }
 
 /// Where a field of a Violation record comes from (`Verdict.violation_records`, field by
@@ -149,7 +150,6 @@ pub struct AccessPath {
     tagged_topic: Py<PyString>,
     no_category: Py<PyString>,
     elements: Py<PyAny>,
-    verdict: Py<PyAny>,
     violation_writer: Py<Writer>,
     violation_header: Vec<u8>,
     violations_topic: Py<PyString>,
@@ -447,7 +447,7 @@ impl AccessPath {
     #[pyo3(signature = (
         reader, checker, splicer, header, values, purposes, services, consent_flags, plans,
         window_ms, policy_version, checks, prune_above, reid_prefix, consent_prefix,
-        reid_table, output, tagged_topic, no_category, elements, verdict, violation_writer,
+        reid_table, output, tagged_topic, no_category, elements, violation_writer,
         violation_header, violations_topic, interned, finding, finding_fields, purpose_texts,
         no_purpose, window_text, sha256, id_length
     ))]
@@ -473,7 +473,6 @@ impl AccessPath {
         tagged_topic: Py<PyString>,
         no_category: Py<PyString>,
         elements: Py<PyAny>,
-        verdict: Py<PyAny>,
         violation_writer: Py<Writer>,
         violation_header: &[u8],
         violations_topic: Py<PyString>,
@@ -491,7 +490,7 @@ impl AccessPath {
             .map(|kind| match kind.as_str() {
                 "processed_at" => Ok(Value::ProcessedAt),
                 "elements" => Ok(Value::Elements),
-                "no_findings" => Ok(Value::NoFindings),
+                "summaries" => Ok(Value::Summaries),
                 other => Err(pyo3::exceptions::PyValueError::new_err(format!(
                     "the fast path cannot give the splicer value {other:?}"
                 ))),
@@ -552,7 +551,6 @@ impl AccessPath {
             tagged_topic,
             no_category,
             elements,
-            verdict,
             violation_writer,
             violation_header: violation_header.to_vec(),
             violations_topic,
@@ -1012,7 +1010,7 @@ impl AccessPath {
         }
         let known = event.known.clone().unwrap_or_else(|| py.None().into_bound(py));
         let fired = PyList::new(py, fired)?;
-        let written = self.outputs(py, message, &event, &known, &fired, batch).ok().flatten();
+        let written = self.outputs(py, message, &event, &fired, batch).ok().flatten();
         let Some(outputs) = written else {
             // what the native code does not write, Python does (and says what is wrong)
             tail.call1((message, &event.record, &event.seen, known, fired, event.occurred_ms))?;
@@ -1032,66 +1030,33 @@ impl AccessPath {
     }
 
     /// The event's outputs: its tagged event, then a Violation per finding of the `fired`
-    /// steps (their findings made by the engine, in Python), with the violations counted; None
-    /// where the native writers do not write it (nothing written or counted then).
+    /// steps (`Findings::make`), with the violations counted; None where the native code does
+    /// not make or write them all (nothing written or counted then: the Python tail does it).
     fn outputs<'py>(
         &mut self,
         py: Python<'py>,
         message: &Bound<'py, PyAny>,
         event: &Prepared<'py>,
-        known: &Bound<'py, PyAny>,
         fired: &Bound<'py, PyList>,
         batch: &Batch<'py>,
     ) -> PyResult<Option<Vec<Bound<'py, PyAny>>>> {
-        let (category, purpose_known, summaries, records) = if fired.is_empty() {
-            let purpose_known = PyBool::new(py, event.known.is_some()).to_owned().into_any();
-            (event.category.clone(), purpose_known, PyTuple::empty(py).into_any(), None)
+        let purpose_known = PyBool::new(py, event.known.is_some()).to_owned().into_any();
+        let (summaries, findings) = if fired.is_empty() {
+            (PyTuple::empty(py).into_any(), None)
         } else {
-            // the findings made here, or else the engine's verdict (Python)
-            let made = self.findings.make(py, fired, event, self.policy_version.bind(py))?;
-            let verdict = match made {
-                Some(_) => None,
-                None => {
-                    Some(self.verdict.bind(py).call1((&event.record, known, &event.seen, fired))?)
-                }
-            };
-            let (findings, category, purpose_known) = match (made, &verdict) {
-                (Some(made), _) => (
-                    made.clone(),
-                    event.category.clone(),
-                    PyBool::new(py, event.known.is_some()).to_owned().into_any(),
-                ),
-                (None, None) => return Ok(None),
-                (None, Some(verdict)) => (
-                    verdict.getattr(intern!(py, "violations"))?.cast_into_exact::<PyTuple>()?,
-                    verdict.getattr(intern!(py, "purpose_category"))?,
-                    verdict.getattr(intern!(py, "purpose_known"))?,
-                ),
+            // findings or Violation fields not made here: the Python tail does the event
+            if self.violation_fields.is_none() {
+                return Ok(None);
+            }
+            let Some(made) = self.findings.make(py, fired, event, self.policy_version.bind(py))?
+            else {
+                return Ok(None);
             };
             let summaries = PyList::empty(py);
-            for finding in findings.iter() {
+            for finding in made.iter() {
                 summaries.append(self.findings.summary(py, &finding)?)?;
             }
-            let records = match &self.violation_fields {
-                Some(_) => None, // written from the findings below
-                None => {
-                    let verdict = match verdict {
-                        Some(verdict) => verdict,
-                        None => self.verdict.bind(py).call1((
-                            &event.record,
-                            known,
-                            &event.seen,
-                            fired,
-                        ))?,
-                    };
-                    Some(
-                        verdict
-                            .call_method1(intern!(py, "violation_records"), (&batch.now,))?
-                            .cast_into_exact::<PyList>()?,
-                    )
-                }
-            };
-            (category, purpose_known, summaries.into_any(), Some((findings, records)))
+            (summaries.into_any(), Some(made))
         };
         let encoded = self.elements_of(py, &event.seen)?;
         let policy_version = self.policy_version.bind(py);
@@ -1101,7 +1066,7 @@ impl AccessPath {
             |name| {
                 Ok(match name.bind(py).to_str()? {
                     "policy_version" => policy_version.clone().into_any(),
-                    "purpose_category" => category.clone(),
+                    "purpose_category" => event.category.clone(),
                     _ => purpose_known.clone(),
                 })
             },
@@ -1109,7 +1074,7 @@ impl AccessPath {
                 Ok(match self.values[value] {
                     Value::ProcessedAt => batch.processed_at.clone().into_any(),
                     Value::Elements => encoded.clone().into_any(),
-                    Value::NoFindings => summaries.clone(),
+                    Value::Summaries => summaries.clone(),
                 })
             },
         ) else {
@@ -1118,21 +1083,12 @@ impl AccessPath {
         let key = message.getattr(intern!(py, "key"))?;
         let mut outputs =
             vec![self.output(py, self.tagged_topic.bind(py), &key, &spliced, batch)?];
-        if let Some((findings, records)) = records {
-            let writer = &self.violation_writer.get().nodes;
+        if let (Some(findings), Some(fields)) = (findings, &self.violation_fields) {
             let mut body = Vec::with_capacity(512);
-            for (i, finding) in findings.iter().enumerate() {
+            for finding in findings.iter() {
                 body.clear();
                 body.extend_from_slice(&self.violation_header);
-                match (&records, &self.violation_fields) {
-                    (Some(records), _) => {
-                        put_value(writer, 0, &records.get_item(i)?, &mut body, 0)?
-                    }
-                    (None, Some(fields)) => self.write_violation(
-                        py, fields, &finding, event, &category, batch, &mut body,
-                    )?,
-                    (None, None) => return Ok(None),
-                }
+                self.write_violation(py, fields, &finding, event, batch, &mut body)?;
                 outputs.push(self.output(
                     py,
                     self.violations_topic.bind(py),
@@ -1140,9 +1096,6 @@ impl AccessPath {
                     &body,
                     batch,
                 )?);
-            }
-            for finding in findings.iter() {
-                let finding = finding.cast_into::<PyTuple>()?;
                 let rule = finding.getattr(intern!(py, "rule"))?;
                 let severity = finding.getattr(intern!(py, "severity"))?;
                 let mode = finding.getattr(intern!(py, "mode"))?;
@@ -1163,7 +1116,6 @@ impl AccessPath {
         fields: &[(usize, Source)],
         finding: &Bound<'py, PyAny>,
         event: &Prepared<'py>,
-        category: &Bound<'py, PyAny>,
         batch: &Batch<'py>,
         out: &mut Vec<u8>,
     ) -> PyResult<()> {
@@ -1183,7 +1135,7 @@ impl AccessPath {
                 )?,
                 Source::DetectedAt => batch.now.clone(),
                 Source::PolicyVersion => self.policy_version.bind(py).clone().into_any(),
-                Source::PurposeCategory => category.clone(),
+                Source::PurposeCategory => event.category.clone(),
             };
             put_value(nodes, *node, &value, out, 1)?;
         }

@@ -83,6 +83,7 @@ class BatchProcessor:
         "_engine",
         "_native",
         "_paths",
+        "_processed_at_encoder",
         "_state",
         "_tables",
         "_topics",
@@ -103,6 +104,10 @@ class BatchProcessor:
         (`fastpath.py`; the same outputs, ~3x faster)."""
         self._codec = codec
         self._native = native
+        # the batch's processing time as the native path's splicer writes it (fixed per codec)
+        splice = codec.splicer
+        parts = splice.native_parts() if splice is not None else None
+        self._processed_at_encoder = parts.processed_at if parts is not None else None
         # the native path of the engine in force (rebuilt when a reload changes the engine)
         self._paths: tuple[Engine, Any | None] | None = None
         self._topics = topics
@@ -161,9 +166,8 @@ class BatchProcessor:
         return paths[1]
 
     def _processed_at(self, now: datetime) -> bytes:
-        splice = self._codec.splicer
-        parts = splice.native_parts() if splice is not None else None
-        return parts.processed_at(now) if parts is not None else b""
+        encode = self._processed_at_encoder
+        return encode(now) if encode is not None else b""
 
     def expire(self, window_ms: int) -> tuple[int, list[Output]]:
         """Delete expired re-identification entries; their tombstones to produce."""
@@ -221,8 +225,7 @@ class BatchProcessor:
         try:
             verdict = engine.classify(event, self._state)
         except Exception as exc:  # an engine bug on one event must not stop the stream
-            log.exception("classifying %s/%s failed", message.topic, message.offset)
-            self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
+            self._classify_failed(exc, message, now, result)
             return
         self._emit(verdict, message, occurred_ms, now, result)
 
@@ -243,8 +246,7 @@ class BatchProcessor:
         try:
             verdict = engine.verdict(event, known, seen, fired)
         except Exception as exc:  # as in `_access`
-            log.exception("classifying %s/%s failed", message.topic, message.offset)
-            self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
+            self._classify_failed(exc, message, now, result)
             return
         self._emit(verdict, message, occurred_ms, now, result)
 
@@ -261,8 +263,7 @@ class BatchProcessor:
                 verdict, message.key, self._codec, self._topics, now, source=message.value
             )
         except Exception as exc:  # an encoding bug on one event must not stop the stream
-            log.exception("classifying %s/%s failed", message.topic, message.offset)
-            self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
+            self._classify_failed(exc, message, now, result)
             return
         result.outputs.extend(outputs)
         service = verdict.event["service"]
@@ -270,6 +271,13 @@ class BatchProcessor:
         for finding in verdict.violations:
             result.violations[(finding.rule, finding.severity, finding.mode, service)] += 1
         result.occurred_at.append(occurred_ms / 1000)  # Avro timestamps are whole ms
+
+    def _classify_failed(
+        self, exc: Exception, message: InputMessage, now: datetime, result: BatchResult
+    ) -> None:
+        """Log a bug met classifying or encoding one event, and send the event to the DLQ."""
+        log.exception("classifying %s/%s failed", message.topic, message.offset, exc_info=exc)
+        self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
 
     def _reject(
         self, rejection: Rejection, message: InputMessage, now: datetime, result: BatchResult

@@ -94,7 +94,6 @@ def build_access_path(codec: RecordCodec, engine: Engine, topics: ProcessorTopic
         topics.tagged,
         NO_CATEGORY,
         parts.elements,
-        engine.verdict,
         writer,
         SINGLE_OBJECT_MAGIC + violation.fingerprint,
         topics.violations,

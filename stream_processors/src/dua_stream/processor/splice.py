@@ -413,7 +413,7 @@ class TaggedSplicer:
                 kinds.append("elements")
                 elements = owner.encoded
             elif value is _summaries:
-                kinds.append("no_findings")
+                kinds.append("summaries")
             else:
                 return None
         if processed_at is None or elements is None:
@@ -456,7 +456,7 @@ NativePlan = tuple[Any, tuple[Callable[[Verdict, datetime], Any], ...]]
 class NativeSplice:
     """The native `Splicer` of a `TaggedSplicer` and what its values are, in order:
     "processed_at" (bytes: `processed_at(moment)`), "elements" (bytes: `elements(tagged)`)
-    and "no_findings" (the violation summaries of an event without findings)."""
+    and "summaries" (the violation summaries of the event's findings, as `_summaries`)."""
 
     splicer: Any
     values: tuple[str, ...]
