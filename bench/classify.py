@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from dua_policy import Engine, MemoryState, load_policy
 from dua_schemas import DATA_ACCESS_EVENT, DataAccessEvent, WireCodec, event_from_json
-from dua_stream import Engine, MemoryState, load_policy
 
 SEED = 20261101
 SUBJECTS = 20_000

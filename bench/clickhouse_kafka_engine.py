@@ -29,8 +29,8 @@ from typing import Any, Final
 
 from confluent_kafka import Producer
 
+from dua_policy import load_policy
 from dua_schemas import to_json
-from dua_stream import load_policy
 
 SQL_DIR: Final = Path(__file__).resolve().parent / "sql"
 TIMEOUT_S: Final = 900.0

@@ -24,6 +24,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Final
 
@@ -36,14 +37,14 @@ from dua.demo.landing import RunQueries
 from dua.kafka import ensure_topics, free_ports
 from dua.settings import load_settings
 from dua.simulation import ClientFactory, SimulationOptions, Simulator
-from dua_schemas import DuaError, WireCodec
+from dua_schemas import DuaError, Topics, WireCodec
 
 PARTITIONS: Final = 4
 READY_TIMEOUT_S: Final = 120.0
 LAND_TIMEOUT_S: Final = 1800.0
 VIOLATION_RATE: Final = 0.1
 SUBJECT_KEY: Final = "bench-subject-key-0123456789"
-ROLES: Final = ("raw", "consent", "tagged", "violations", "dlq")
+ROLES: Final = tuple(field.name for field in fields(Topics))
 
 Progress = Callable[[str], None]
 

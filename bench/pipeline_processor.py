@@ -59,8 +59,8 @@ from confluent_kafka.admin import AdminClient
 
 from dua.kafka import LocalBroker, cache_root, ensure_topics, resolve_jars
 from dua.settings import load_settings
+from dua_policy import Engine, load_policy
 from dua_schemas import DATA_ACCESS_EVENT, WireCodec
-from dua_stream import Engine, load_policy
 from dua_stream.processor import BatchProcessor, ProcessorTopics, RecordCodec, TableState
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/…` too

@@ -19,6 +19,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import pytest
 
 from dua.kafka import LocalBroker, cache_root, ensure_topics, free_ports, resolve_jars
 from dua.settings import Settings, load_settings
-from dua_schemas import DuaError
+from dua_schemas import DuaError, Topics
 
 BACKEND_ENV = "DUA_TEST_BACKEND"
 CLICKHOUSE_IMAGE = "clickhouse/clickhouse-server:25.8"
@@ -194,7 +195,7 @@ def settings_factory(
     """
 
     def make(*, partitions: int = DEFAULT_PARTITIONS, **overrides: Any) -> Settings:
-        roles = list(Settings.model_construct().topics)
+        roles = [field.name for field in fields(Topics)]
         names = topic_factory(*roles, partitions=partitions)
         values: dict[str, Any] = {
             f"topic_{role}": name for role, name in zip(roles, names, strict=True)

@@ -8,8 +8,9 @@ values the environment does not set.
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -19,9 +20,18 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from dua_schemas import ConfigError
+from dua_schemas import ConfigError, Topics
+from dua_sink.sink_config import SinkConfig
+from dua_stream.processor.config import ProducerCompression, Tuning
 
 DEFAULT_STATE_DIR = Path(".dua")
+
+# Defaults a component owns are read from it, not repeated: the pipeline's topic names and the
+# processor's tuning. (Importing the processor's config loads no Faust; `run_processor` does.)
+_TOPICS: Final = Topics()
+_TUNING: Final = Tuning()
+# The sink's batching and port defaults are its own (`SinkConfig`); read, never restated.
+_SINK: Final[dict[str, Any]] = {field.name: field.default for field in fields(SinkConfig)}
 
 
 class Settings(BaseSettings):
@@ -68,11 +78,11 @@ class Settings(BaseSettings):
     )
     topic_partitions: int = Field(4, ge=1, le=1024, description="Partitions of created topics.")
     topic_retention_hours: int = Field(168, ge=1, description="Retention of created topics.")
-    topic_raw: str = Field("dua.access.raw", description="Raw access events from the SDK.")
-    topic_consent: str = Field("dua.consent", description="ConsentChange records.")
-    topic_tagged: str = Field("dua.access.tagged", description="Tagged access events.")
-    topic_violations: str = Field("dua.violations", description="One record per violation.")
-    topic_dlq: str = Field("dua.access.dlq", description="Rejected inputs with their reason.")
+    topic_raw: str = Field(_TOPICS.raw, description="Raw access events from the SDK.")
+    topic_consent: str = Field(_TOPICS.consent, description="ConsentChange records.")
+    topic_tagged: str = Field(_TOPICS.tagged, description="Tagged access events.")
+    topic_violations: str = Field(_TOPICS.violations, description="One record per violation.")
+    topic_dlq: str = Field(_TOPICS.dlq, description="Rejected inputs with their reason.")
     clickhouse_dsn: str | None = Field(
         None,
         description="clickhouse-connect DSN. Unset: embedded chDB under <state_dir>/clickhouse.",
@@ -81,6 +91,12 @@ class Settings(BaseSettings):
         "dua",
         pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
         description="ClickHouse database holding the audit tables.",
+    )
+    clickhouse_cluster: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+        description="ClickHouse cluster (remote_servers) `dua db migrate` creates the schema on: "
+        "replicated tables, ON CLUSTER, Distributed tables. Unset: one server.",
     )
     # At most 50 years: the TTL is a DateTime, which ends in 2106.
     retention_days: int = Field(
@@ -106,82 +122,126 @@ class Settings(BaseSettings):
         description="Processor worker processes `dua run processor` starts in one consumer "
         "group (one core each); `--workers` overrides it.",
     )
-    # The processor's tuning (`Tuning` in dua_stream/processor/config.py, whose defaults
-    # these repeat: importing it here would load Faust for every command). Why each value
-    # is what it is: stream_processors/README.md, "Tuning".
+    # The processor's tuning: one setting per field of `Tuning` (dua_stream/processor/
+    # config.py), which owns the defaults. Why each value is what it is:
+    # stream_processors/README.md, "Tuning".
     processor_max_in_flight_batches: int = Field(
-        4, ge=1, le=64, description="Processor batches awaiting the broker before fetching stops."
+        _TUNING.max_in_flight_batches,
+        ge=1,
+        le=64,
+        description="Processor batches awaiting the broker before fetching stops.",
     )
     processor_broker_max_poll_records: int = Field(
-        5_000, ge=1, le=100_000, description="Records per processor fetch (one fetch, one batch)."
+        _TUNING.broker_max_poll_records,
+        ge=1,
+        le=100_000,
+        description="Records per processor fetch (one fetch, one batch).",
     )
     processor_consumer_max_fetch_size: int = Field(
-        4 * 1024 * 1024, ge=1024, description="Bytes the processor fetches ahead per partition."
+        _TUNING.consumer_max_fetch_size,
+        ge=1024,
+        description="Bytes the processor fetches ahead per partition.",
     )
     processor_stream_buffer_maxsize: int = Field(
-        8_192, ge=1, description="Faust's per-stream buffer (changelog recovery only)."
+        _TUNING.stream_buffer_maxsize,
+        ge=1,
+        description="Faust's per-stream buffer (changelog recovery only).",
     )
     processor_commit_interval_s: float = Field(
-        2.0, gt=0, le=600, description="Seconds between the processor's offset commits."
+        _TUNING.commit_interval_s,
+        gt=0,
+        le=600,
+        description="Seconds between the processor's offset commits.",
     )
     processor_commit_every: int = Field(
-        50_000, ge=1, description="Acknowledged messages that also trigger an offset commit."
+        _TUNING.commit_every,
+        ge=1,
+        description="Acknowledged messages that also trigger an offset commit.",
     )
     processor_session_timeout_s: float = Field(
-        10.0,
+        _TUNING.session_timeout_s,
         ge=6,
         le=1800,
         description="Seconds without heartbeats before a processor's partitions move on "
         "(within the broker's group.min/max.session.timeout.ms: 6 s and 30 min by default).",
     )
     processor_heartbeat_interval_s: float = Field(
-        1.0, gt=0, description="Seconds between heartbeats (below the session timeout)."
+        _TUNING.heartbeat_interval_s,
+        gt=0,
+        description="Seconds between heartbeats (below the session timeout).",
     )
     processor_max_poll_interval_s: float = Field(
-        300.0, gt=0, description="Seconds a processor may go without fetching before it is out."
+        _TUNING.max_poll_interval_s,
+        gt=0,
+        description="Seconds a processor may go without fetching before it is out.",
     )
     processor_producer_linger_ms: int = Field(
-        20, ge=0, le=900_000, description="Milliseconds outputs wait to fill a producer batch."
+        _TUNING.producer_linger_ms,
+        ge=0,
+        le=900_000,
+        description="Milliseconds outputs wait to fill a producer batch.",
     )
     processor_producer_queue_max_messages: int = Field(
-        500_000, ge=1, le=2_147_483_647, description="Outputs the producer queues at most."
+        _TUNING.producer_queue_max_messages,
+        ge=1,
+        le=2_147_483_647,
+        description="Outputs the producer queues at most.",
     )
-    processor_producer_compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = Field(
-        "lz4", description="Compression of the processor's outputs and changelogs."
+    processor_producer_compression: ProducerCompression = Field(
+        _TUNING.producer_compression,
+        description="Compression of the processor's outputs and changelogs.",
     )
     processor_policy_poll_s: float = Field(
-        2.0, gt=0, le=3600, description="Seconds between checks of the policy file."
+        _TUNING.policy_poll_s,
+        gt=0,
+        le=3600,
+        description="Seconds between checks of the policy file.",
     )
     processor_expiry_grace_s: float = Field(
-        60.0, ge=0, description="Re-identification entries outlive their window by this."
+        _TUNING.expiry_grace_s,
+        ge=0,
+        description="Re-identification entries outlive their window by this.",
     )
     processor_expiry_every_s: float = Field(
-        30.0, gt=0, le=3600, description="Seconds between expiries of re-identification state."
+        _TUNING.expiry_every_s,
+        gt=0,
+        le=3600,
+        description="Seconds between expiries of re-identification state.",
     )
     processor_dlq_prefix_bytes: int = Field(
-        1024,
+        _TUNING.dlq_prefix_bytes,
         ge=0,
         le=512 * 1024,
         description="Bytes of a rejected payload kept in its DLQ record (Kafka's default "
         "message limit is 1 MB).",
     )
     processor_gc_young_threshold: int = Field(
-        50_000,
+        _TUNING.gc_young_threshold,
         ge=0,
         description="Allocations between young garbage collections (0: CPython's own settings).",
     )
     sink_group: str = Field("dua-sink", description="Kafka consumer group of `dua run sink`.")
     sink_flush_interval_s: float = Field(
-        1.0, gt=0, le=60, description="Seconds a sink batch waits before it is written."
+        _SINK["flush_interval_s"],
+        gt=0,
+        le=60,
+        description="Seconds a sink batch waits before it is written.",
     )
     sink_batch_max_rows: int = Field(
-        100_000, ge=1, description="A partition batch this large is written at once."
+        _SINK["batch_max_rows"],
+        ge=1,
+        description="A partition batch this large is written at once.",
     )
     sink_max_buffered_rows: int = Field(
-        400_000, ge=1, description="Rows the sink holds before it pauses its partitions."
+        _SINK["max_buffered_rows"],
+        ge=1,
+        description="Rows the sink holds before it pauses its partitions.",
     )
     sink_query_port: int = Field(
-        0, ge=0, le=65535, description="Read-only query port of the sink (0: a free one)."
+        _SINK["query_port"],
+        ge=0,
+        le=65535,
+        description="Read-only query port of the sink (0: a free one).",
     )
     sink_metrics_port: int = Field(
         9471, ge=0, le=65535, description="Prometheus metrics port of the sink (0: a free one)."
@@ -228,12 +288,21 @@ class Settings(BaseSettings):
         "Prometheus can reach them.",
     )
 
-    @field_validator("kafka_bootstrap", "schema_registry_url", "clickhouse_dsn", mode="before")
+    @field_validator(
+        "kafka_bootstrap",
+        "schema_registry_url",
+        "clickhouse_dsn",
+        "clickhouse_cluster",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
 
-    @field_validator("notifier_webhook_url", mode="before")
+    @field_validator(
+        "notifier_webhook_url",
+        mode="before",
+    )
     @classmethod
     def _empty_webhook_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
@@ -294,15 +363,15 @@ class Settings(BaseSettings):
         return self.clickhouse_dsn or f"chdb://{self.chdb_path}"
 
     @property
-    def topics(self) -> dict[str, str]:
-        """Role → topic name, for every topic the pipeline uses."""
-        return {
-            "raw": self.topic_raw,
-            "consent": self.topic_consent,
-            "tagged": self.topic_tagged,
-            "violations": self.topic_violations,
-            "dlq": self.topic_dlq,
-        }
+    def topics(self) -> Topics:
+        """The pipeline's topics, as the processor, the sink and the SDK take them."""
+        return Topics(
+            raw=self.topic_raw,
+            consent=self.topic_consent,
+            tagged=self.topic_tagged,
+            violations=self.topic_violations,
+            dlq=self.topic_dlq,
+        )
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -11,6 +11,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,10 @@ class ProcessorProcess:
                 "DUA_TOPIC_PARTITIONS": str(settings.topic_partitions),
                 "DUA_PROCESSOR_APP_ID": f"test-processor-{uuid.uuid4().hex[:10]}",
                 "DUA_PROCESSOR_METRICS_PORT": str(self.metrics_port),
-                **{f"DUA_TOPIC_{role.upper()}": name for role, name in settings.topics.items()},
+                **{
+                    f"DUA_TOPIC_{role.upper()}": name
+                    for role, name in asdict(settings.topics).items()
+                },
             }
         )
         if policy is not None:

@@ -26,6 +26,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -234,7 +235,7 @@ def _processor_env(settings: Settings, metrics_port: int, tmp_path: Path) -> dic
         DUA_PROCESSOR_METRICS_PORT=str(metrics_port),
         DUA_METRICS_HOST="127.0.0.1",
     )
-    for role, topic in settings.topics.items():
+    for role, topic in asdict(settings.topics).items():
         env[f"DUA_TOPIC_{role.upper()}"] = topic
     return env
 

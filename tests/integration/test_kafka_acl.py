@@ -80,10 +80,10 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     record = broker.start(jars, heap="256m", timeout=START_TIMEOUT_S)
     try:
         admin = broker.client_config()
-        ensure_topics(record.bootstrap, settings.topics.values(), partitions=1, config=admin)
+        ensure_topics(record.bootstrap, settings.topics.names(), partitions=1, config=admin)
         grant_acls(record.bootstrap, admin, pipeline_grants(settings))
         producer = Producer({**admin, "bootstrap.servers": record.bootstrap})
-        for topic in settings.topics.values():
+        for topic in settings.topics.names():
             producer.produce(topic, b"seed")
         assert producer.flush(CLIENT_TIMEOUT_S) == 0, "seed messages not delivered"
         yield Secured(broker, record.bootstrap, settings)
@@ -136,9 +136,9 @@ def test_producer_writes_raw_and_consent_idempotently(secured: Secured) -> None:
     """The producer's idempotent writes to raw and consent succeed (no cluster ACL needed)."""
     topics = secured.settings.topics
     config = secured.login("producer", **{"enable.idempotence": True})
-    assert _produce(config, topics["raw"], topics["consent"]) == {
-        topics["raw"]: None,
-        topics["consent"]: None,
+    assert _produce(config, topics.raw, topics.consent) == {
+        topics.raw: None,
+        topics.consent: None,
     }
 
 
@@ -215,7 +215,7 @@ def test_sink_reads_every_output_in_its_group(secured: Secured) -> None:
 
 def test_sink_cannot_write_anything(secured: Secured) -> None:
     """Every write by the sink, to any pipeline topic, is refused: TOPIC_AUTHORIZATION_FAILED."""
-    topics = list(secured.settings.topics.values())
+    topics = list(secured.settings.topics.names())
     outcome = _produce(secured.login("sink"), *topics)
     codes = {topic: error.code() if error else None for topic, error in outcome.items()}
     assert codes == dict.fromkeys(topics, KafkaError.TOPIC_AUTHORIZATION_FAILED)

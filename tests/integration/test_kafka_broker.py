@@ -112,9 +112,9 @@ def test_settings_factory_gives_fresh_existing_topics(
     first = settings_factory(partitions=2)
     second = settings_factory(partitions=2)
     assert first.kafka_bootstrap == kafka_bootstrap
-    assert set(first.topics.values()).isdisjoint(second.topics.values())
+    assert set(first.topics.names()).isdisjoint(second.topics.names())
     found = topic_partitions(kafka_bootstrap)
-    assert all(found[name] == 2 for name in first.topics.values())
+    assert all(found[name] == 2 for name in first.topics.names())
 
 
 @needs_jvm

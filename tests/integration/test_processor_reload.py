@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dua.settings import Settings
-from dua_stream import load_policy
+from dua_policy import load_policy
 
 from .processor_harness import ProcessorProcess, TopicReader, access_event, produce_events
 
@@ -20,7 +20,7 @@ PERMITTED = "permitted: [user.account.id, user.content.message]"
 
 
 def _default_policy_text() -> str:
-    return (resources.files("dua_stream.policy") / "default_policy.yaml").read_text("utf-8")
+    return (resources.files("dua_policy") / "default_policy.yaml").read_text("utf-8")
 
 
 def test_reload_changes_later_verdicts_and_refuses_a_broken_file(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dua.settings import Settings
-from dua_stream import Engine, MemoryState, load_policy
+from dua_policy import Engine, MemoryState, load_policy
 
 from .processor_harness import (
     CODEC,

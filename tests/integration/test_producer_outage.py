@@ -16,15 +16,14 @@ import textwrap
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from confluent_kafka import Consumer
 
-from dua.kafka import KafkaJars, LocalBroker, cache_root, ensure_topics, free_ports, resolve_jars
-from dua.settings import load_settings
+from dua.kafka import KafkaJars, LocalBroker, ensure_topics, free_ports
 from dua_producer import AuditClient
 from dua_schemas import WireCodec
 
@@ -68,19 +67,6 @@ def consumed_event_ids(bootstrap: str, topic: str, count: int, timeout: float = 
     finally:
         consumer.close()
     return ids
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[tuple[LocalBroker, KafkaJars, int, int]]:
-    """A broker only this test stops and starts, on fixed ports so clients can reconnect."""
-    jars = resolve_jars(load_settings().kafka_version, cache_root(os.environ))
-    broker = LocalBroker(tmp_path / "own-kafka")
-    port, controller_port = free_ports(2)
-    broker.start(jars, port=port, controller_port=controller_port, heap="384m")
-    try:
-        yield broker, jars, port, controller_port
-    finally:
-        broker.stop()
 
 
 def test_events_emitted_while_kafka_is_down_arrive_once_when_it_returns(

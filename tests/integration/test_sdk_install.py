@@ -1,4 +1,5 @@
-"""The SDK installs on its own: a fresh venv with only ./schemas and ./producers imports and works.
+"""The SDK installs on its own: a fresh venv with only ./schemas and ./producers/python
+imports and works.
 
 Services embed dua-producer; it must not drag in the pipeline (faust, chDB, clickhouse-connect,
 pydantic, the `dua` application). Building the two wheels needs the package registry (for the
@@ -55,7 +56,8 @@ PROBE = textwrap.dedent(
 
 
 def test_sdk_installs_alone_and_imports_without_the_pipeline(tmp_path: Path) -> None:
-    """pip install ./schemas ./producers in a bare venv; the SDK works, the pipeline is absent."""
+    """pip install ./schemas ./producers/python in a bare venv: the SDK works, the pipeline
+    is absent."""
     venv = tmp_path / "sdkvenv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
@@ -70,7 +72,7 @@ def test_sdk_installs_alone_and_imports_without_the_pipeline(tmp_path: Path) -> 
             "-c",
             str(REPO / "requirements" / "constraints.txt"),
             str(REPO / "schemas"),
-            str(REPO / "producers"),
+            str(REPO / "producers" / "python"),
         ],
         capture_output=True,
         text=True,

@@ -8,23 +8,15 @@ from typing import Any
 
 import pytest
 
-from dua.backtest import backtest, render_backtest
+from dua.read_path import open_directory
+from dua_compliance import Reader, backtest, render_backtest, stored_events
+from dua_compliance.http_reader import HttpReader
+from dua_policy import load_policy
 from dua_schemas import WireCodec
-from dua_sink import (
-    AuditStore,
-    PartitionBuffer,
-    RecordRouter,
-    SinkTopics,
-    migrate,
-    stored_events,
-)
-from dua_sink.chdb_engine import ReadOnlyChdb
+from dua_sink import AuditStore, PartitionBuffer, RecordRouter, SinkTopics, migrate
 from dua_sink.connection import chdb_directory, is_chdb
-from dua_sink.http_reader import HttpReader
-from dua_sink.reader import ChdbReader, Reader
 from dua_sink.row_mapping import Source
 from dua_sink.testing import tagged_event, violation_summary
-from dua_stream import load_policy
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +48,7 @@ def _store(chdb_client: Any, database: str, events: list[dict[str, Any]]) -> Non
 
 def _reader(dsn: str, database: str) -> Reader:
     if is_chdb(dsn):
-        return ChdbReader(ReadOnlyChdb(chdb_directory(dsn), database))
+        return open_directory(chdb_directory(dsn), database)
     return HttpReader.from_dsn(dsn, database)
 
 

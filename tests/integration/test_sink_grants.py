@@ -12,18 +12,17 @@ from typing import Any
 import clickhouse_connect
 import pytest
 
+from dua_compliance import QueryError, run_saved
+from dua_compliance.http_reader import HttpReader
 from dua_schemas import WireCodec
 from dua_sink import (
     AuditStore,
     PartitionBuffer,
-    QueryError,
     RecordRouter,
     SinkTopics,
     migrate,
     pending_migrations,
-    run_saved,
 )
-from dua_sink.http_reader import HttpReader
 from dua_sink.migrations import migration_status
 from dua_sink.row_mapping import Source
 from dua_sink.sql_text import split_statements

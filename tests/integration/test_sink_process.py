@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Producer
 
+from dua_compliance.http_reader import HttpReader
 from dua_schemas import WireCodec
 from dua_sink import read_record
-from dua_sink.http_reader import HttpReader
 from dua_sink.testing import rejected_record, tagged_event, violation_record, violation_summary
 
 pytestmark = pytest.mark.integration

@@ -13,26 +13,23 @@ from typing import Any
 
 import pytest
 
-from dua_schemas import WireCodec
-from dua_sink import (
-    AuditStore,
-    PartitionBuffer,
+from dua.read_path import open_directory
+from dua_compliance import (
     QueryError,
     QueryRefused,
     Reader,
-    RecordRouter,
-    SinkTopics,
     collect_report,
-    migrate,
     render_html,
     run_saved,
     subject_accesses,
 )
+from dua_compliance.http_reader import HttpReader
+from dua_schemas import WireCodec
+from dua_sink import AuditStore, PartitionBuffer, RecordRouter, SinkTopics, migrate
+from dua_sink import QueryError as EngineQueryError
 from dua_sink.chdb_engine import ReadOnlyChdb
 from dua_sink.connection import chdb_directory, is_chdb
-from dua_sink.http_reader import HttpReader
 from dua_sink.query_endpoint import QueryEndpoint
-from dua_sink.reader import ChdbReader
 from dua_sink.row_mapping import Source
 from dua_sink.testing import tagged_event, violation_record, violation_summary
 
@@ -204,7 +201,7 @@ def reader(clickhouse_dsn: str, clickhouse_database: str) -> Iterator[Reader]:
     """A reader on the session's engine: a readonly chDB handle, or HTTP to a server."""
     found: Reader
     if is_chdb(clickhouse_dsn):
-        found = ChdbReader(ReadOnlyChdb(chdb_directory(clickhouse_dsn), clickhouse_database))
+        found = open_directory(chdb_directory(clickhouse_dsn), clickhouse_database)
     else:
         found = HttpReader.from_dsn(clickhouse_dsn, clickhouse_database)
     yield found
@@ -363,14 +360,16 @@ def test_read_endpoint_answers_reads_and_clickhouse_itself_refuses_writes(
         assert run_saved(http, "cross_use", SINCE).rows
         count = "SELECT count() FROM access_events"
         assert http.query(count).rows == [(len(known_data),)]
+        # An empty string is a value, not a missing parameter (a backtest's first cursor).
+        assert http.query("SELECT length({s:String})", {"s": ""}).rows == [(0,)]
         with pytest.raises(QueryRefused, match="INSERT"):
             http.query("INSERT INTO access_events (event_id) VALUES ('x')")
         with pytest.raises(QueryError, match="READONLY"):
             http.query("SELECT 1 SETTINGS readonly = 0")
         # The handle itself, without the guard in front: ClickHouse refuses the write.
-        with pytest.raises(QueryError, match="READONLY"):
+        with pytest.raises(EngineQueryError, match="READONLY"):
             engine.execute("INSERT INTO access_events (event_id) VALUES ('x')", {}, "TSV")
-        with pytest.raises(QueryError, match="READONLY"):
+        with pytest.raises(EngineQueryError, match="READONLY"):
             engine.execute("DROP TABLE access_events", {}, "TSV")
         assert http.query(count).rows == [(len(known_data),)]
     finally:

@@ -12,12 +12,13 @@ from typing import Any
 
 import pytest
 
-from dua_sink import SinkRecord, migrate, open_reader
+from dua.read_path import open_reader
+from dua_compliance import QueryRefused
+from dua_compliance.http_reader import HttpReader
+from dua_sink import SinkRecord, migrate
 from dua_sink.chdb_engine import ReadOnlyChdb
 from dua_sink.connection import chdb_directory, is_chdb
-from dua_sink.http_reader import HttpReader
 from dua_sink.query_endpoint import QueryEndpoint
-from dua_sink.reader import ChdbReader
 from dua_sink.sink_state import write_record
 
 pytestmark = pytest.mark.integration
@@ -64,14 +65,20 @@ def migrated(chdb_client: Any, clickhouse_dsn: str, clickhouse_database: str) ->
 def test_without_a_live_sink_the_directory_is_read_directly(
     migrated: str, clickhouse_dsn: str, tmp_path: Path
 ) -> None:
-    """A sink.json left by a dead sink is ignored; the reader opens the directory read-only."""
+    """A sink.json left by a dead sink is ignored; the reader opens the directory read-only,
+    behind an endpoint of its own that ends with the reader."""
     write_record(tmp_path, _record(_dead_pid(), 1))
     reader = open_reader(_Settings(tmp_path, clickhouse_dsn, migrated), busy_retry_s=0)
+    assert isinstance(reader, HttpReader)
     try:
-        assert isinstance(reader, ChdbReader)
+        assert reader.description == f"chDB directory {chdb_directory(clickhouse_dsn)}"
         assert reader.query("SELECT count() FROM access_events").rows == [(0,)]
+        with pytest.raises(QueryRefused):
+            reader.query("DROP TABLE access_events")
+        assert reader.ping()
     finally:
         reader.close()
+    assert not reader.ping()
 
 
 def test_with_a_live_sink_its_endpoint_is_used(

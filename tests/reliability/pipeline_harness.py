@@ -10,9 +10,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,12 @@ from typing import Any
 from dua.demo.children import Child
 from dua.demo.landing import Landed, RunQueries
 from dua.kafka import ensure_topics, free_ports
+from dua.read_path import open_reader
 from dua.settings import Settings, load_settings
 from dua.simulation import ClientFactory, SimulationOptions, SimulationResult, Simulator
-from dua_schemas import DuaError
-from dua_sink import open_reader
+from dua_schemas import DuaError, Topics
 
-ROLES = ("raw", "consent", "tagged", "violations", "dlq")
+ROLES = tuple(field.name for field in fields(Topics))
 READY_TIMEOUT_S = 90.0
 LAND_TIMEOUT_S = 120.0
 
@@ -61,7 +61,9 @@ class Pipeline:
     """Processor and sink on their own topics, groups and state dir; every child is killed on
     the way out, even when the test fails."""
 
-    def __init__(self, bootstrap: str, home: Path) -> None:
+    def __init__(
+        self, bootstrap: str, home: Path, extra_settings: Mapping[str, str] | None = None
+    ) -> None:
         suffix = uuid.uuid4().hex[:8]
         self.suffix = suffix  # in every topic, group and app id of this pipeline
         self.key = "reliability-" + uuid.uuid4().hex
@@ -72,9 +74,10 @@ class Pipeline:
             "sink_group": f"rel-sink-{suffix}",
             "subject_key": self.key,
             **{f"topic_{role}": f"rel.{role}.{suffix}" for role in ROLES},
+            **(extra_settings or {}),
         }
         self.settings: Settings = load_settings(**overrides)
-        ensure_topics(bootstrap, self.settings.topics.values(), partitions=2)
+        ensure_topics(bootstrap, self.settings.topics.names(), partitions=2)
         processor_port, sink_port = free_ports(2)
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("DUA_")},
@@ -162,6 +165,7 @@ class Pipeline:
             topic_raw=self.settings.topic_raw,
             topic_consent=self.settings.topic_consent,
             spool_root=self.settings.state_dir / "spool",
+            schema_registry_url=self.settings.schema_registry_url,
         )
 
     def simulate(self, run_id: str, rate: float, duration_s: float) -> SimulationResult:
@@ -182,11 +186,16 @@ class Pipeline:
 
 @contextmanager
 def running_pipeline(
-    bootstrap: str, home: Path, *, sink_script: tuple[Path, ...] = ()
+    bootstrap: str,
+    home: Path,
+    *,
+    sink_script: tuple[Path, ...] = (),
+    extra_settings: Mapping[str, str] | None = None,
 ) -> Iterator[Pipeline]:
     """A started, ready pipeline, torn down (every child killed if need be) on exit;
-    `sink_script` (script, arguments...) replaces `dua run sink`."""
-    pipeline = Pipeline(bootstrap, home)
+    `sink_script` (script, arguments...) replaces `dua run sink`; `extra_settings` (settings
+    field -> value) reach the test's settings and every child's environment."""
+    pipeline = Pipeline(bootstrap, home, extra_settings)
     try:
         pipeline.start("processor")
         if sink_script:

@@ -19,7 +19,10 @@ const MAX_DEPTH: usize = 32;
 
 enum Check {
     /// `type(v) is str`, at most `limit` characters, and not blank unless `blank_ok`.
-    Text { limit: usize, blank_ok: bool },
+    Text {
+        limit: usize,
+        blank_ok: bool,
+    },
     /// A UUID in the canonical 8-4-4-4-12 hex form.
     Uuid,
     /// One of these strings.
@@ -135,9 +138,9 @@ fn holds(check: &Check, value: &Bound<'_, PyAny>) -> bool {
             value.is_exact_instance_of::<PyInt>()
                 && value.extract::<i64>().is_ok_and(|n| *low <= n && n <= *high)
         }
-        Check::AwareDatetime => value
-            .cast_exact::<PyDateTime>()
-            .is_ok_and(|moment| moment.get_tzinfo().is_some()),
+        Check::AwareDatetime => {
+            value.cast_exact::<PyDateTime>().is_ok_and(|moment| moment.get_tzinfo().is_some())
+        }
         Check::Nullable(inner) => value.is_none() || holds(inner, value),
         Check::Record(fields) => value.cast_exact::<PyDict>().is_ok_and(|record| {
             fields.iter().all(|(name, check)| {
@@ -164,7 +167,7 @@ impl Checker {
     /// `spec`: nested tuples, `("record", (("field", check), ...))` at the root; see
     /// `dua_schemas.validation` for the kinds.
     #[new]
-    fn new(py: Python<'_>, spec: &Bound<'_, PyAny>) -> PyResult<Self> {
+    pub fn new(py: Python<'_>, spec: &Bound<'_, PyAny>) -> PyResult<Self> {
         Ok(Checker { root: compile(py, spec, 0)? })
     }
 
@@ -175,8 +178,8 @@ impl Checker {
 }
 
 impl Checker {
-    /// `check`, for the other native classes.
-    pub(crate) fn accepts(&self, value: &Bound<'_, PyAny>) -> bool {
+    /// `check`, for native callers.
+    pub fn accepts(&self, value: &Bound<'_, PyAny>) -> bool {
         holds(&self.root, value)
     }
 }

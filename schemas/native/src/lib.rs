@@ -1,4 +1,6 @@
-//! Compiled Avro readers and writers for data-usage-audit records, in native code.
+//! Byte-level Avro work for data-usage-audit records, in native code: compiled readers and
+//! writers, the tagged-event splicer, and the quick yes of event validation. Nothing here
+//! knows the policy or the processor: those build on this crate (`stream_processors/native`).
 //!
 //! `dua_schemas.avro_reader` walks a schema once and hands this module a flat *program*: a
 //! list of `(kind, argument)` nodes, node 0 the root record. `Reader(program).read(body, pos)`
@@ -9,13 +11,15 @@
 //! Python reader's, one for one; see that module's docstring for why each exists.
 //!
 //! `Writer(program).write(record)` is the other direction: the bytes the pure-Python compiled
-//! writer of `dua_stream.processor.avro_writer` (and so fastavro's `schemaless_writer`)
-//! writes, for values of exactly the types that writer takes. On any other value it raises
-//! `ValueError` and the caller falls back to the Python writers. `Splicer` writes a
-//! TaggedAccessEvent from its DataAccessEvent's bytes and the verdict's fields (see
-//! `dua_stream.processor.splice`). `Checker` (module `check`) is the quick yes of event
-//! validation. `AccessPath` (module `fastpath`) is the stream processor's per-event path
-//! on access events, built on the others.
+//! writer (and so fastavro's `schemaless_writer`) writes, for values of exactly the types that
+//! writer takes. On any other value it raises `ValueError` and the caller falls back to the
+//! Python writers. `Splicer` writes a TaggedAccessEvent from its DataAccessEvent's bytes and
+//! the verdict's fields (see `dua_stream.processor.splice`). `Checker` (module `check`) is
+//! the quick yes of event validation. Module `binary` holds the encoding itself (varints,
+//! sized values, civil dates), plain Rust tested with `cargo test`.
+//!
+//! The Python module `dua_schemas_native` is the default feature `module`; a crate that builds
+//! on this one (`default-features = false`) makes its own objects from the same programs.
 
 use pyo3::exceptions::{PyOverflowError, PyValueError};
 use pyo3::prelude::*;
@@ -25,18 +29,18 @@ use pyo3::types::{
 };
 use std::collections::HashMap;
 
-mod check;
-mod fastpath;
+pub mod binary;
+pub mod check;
+
+pub use binary::{put_long, put_sized, Cursor, Malformed};
+pub use check::Checker;
 
 /// Deeper than any dua record; a recursive schema fed hostile bytes stops here, not in a
 /// stack overflow (Python's reader stops at its recursion limit the same way).
 const MAX_DEPTH: usize = 256;
 
-// datetime's range in seconds from the epoch: 0001-01-01T00:00:00 to 9999-12-31T23:59:59
-const MIN_SECOND: i64 = -62_135_596_800;
-const MAX_SECOND: i64 = 253_402_300_799;
-
-enum Node {
+/// A node of a program: what one value is.
+pub enum Node {
     Null,
     Boolean,
     Long,
@@ -50,112 +54,27 @@ enum Node {
     Record(Vec<(Py<PyString>, usize)>),
 }
 
+impl From<Malformed> for PyErr {
+    fn from(error: Malformed) -> PyErr {
+        PyValueError::new_err(error.0)
+    }
+}
+
 /// The `ValueError` of bytes not read, or a value not written, the way the Python code would:
 /// the caller then leaves it to fastavro.
-fn malformed(what: &str) -> PyErr {
-    PyValueError::new_err(what.to_owned())
-}
-
-fn ends_early() -> PyErr {
-    malformed("the body ends early")
-}
-
-struct Cursor<'b> {
-    b: &'b [u8],
-    pos: usize,
-}
-
-impl<'b> Cursor<'b> {
-    #[inline]
-    fn byte(&self) -> PyResult<u8> {
-        self.b.get(self.pos).copied().ok_or_else(ends_early)
-    }
-
-    #[inline]
-    fn long(&mut self) -> PyResult<i64> {
-        let first = self.byte()?;
-        if first < 0x80 {
-            self.pos += 1;
-            let n = first as i64;
-            return Ok((n >> 1) ^ -(n & 1));
-        }
-        // fastavro keeps 64 bits and drops the rest: wider values are left to it
-        let mut n: u128 = 0;
-        let mut shift: u32 = 0;
-        loop {
-            let byte = self.byte()?;
-            self.pos += 1;
-            n |= ((byte & 0x7F) as u128) << shift;
-            if byte < 0x80 {
-                break;
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err(malformed("varint longer than 10 bytes"));
-            }
-        }
-        if n >> 64 != 0 {
-            return Err(malformed("varint wider than 64 bits"));
-        }
-        let n = n as u64;
-        Ok(((n >> 1) as i64) ^ -((n & 1) as i64))
-    }
-
-    #[inline]
-    fn sized(&mut self) -> PyResult<&'b [u8]> {
-        let size = self.long()?;
-        if size < 0 {
-            return Err(malformed("negative length"));
-        }
-        let start = self.pos;
-        let end = start.checked_add(size as usize).ok_or_else(ends_early)?;
-        if end > self.b.len() {
-            return Err(ends_early());
-        }
-        self.pos = end;
-        Ok(&self.b[start..end])
-    }
-
-    /// The item count of an array or map block; 0 ends it.
-    fn block_count(&mut self) -> PyResult<usize> {
-        let count = self.long()?;
-        let count = if count < 0 {
-            self.long()?; // the block's size in bytes: fastavro reads, then ignores it
-            count.checked_neg().ok_or_else(|| malformed("block count"))?
-        } else {
-            count
-        };
-        // more items than bytes left: only zero-width items could fit; left to fastavro
-        if count as u64 > (self.b.len() - self.pos.min(self.b.len())) as u64 {
-            return Err(malformed("block of more items than bytes"));
-        }
-        Ok(count as usize)
-    }
-}
-
-/// Proleptic Gregorian (year, month, day) of a day count from 1970-01-01 (H. Hinnant's).
-fn civil_from_days(days: i64) -> (i64, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+fn malformed(what: &'static str) -> PyErr {
+    Malformed(what).into()
 }
 
 #[pyclass(frozen, module = "dua_schemas_native")]
-struct Reader {
-    nodes: Vec<Node>,
+pub struct Reader {
+    pub nodes: Vec<Node>,
 }
 
 impl Reader {
     /// The value of `node` at the cursor; the strings of the nodes `strings` marks (if given)
     /// are taken from it (one object per distinct value) instead of made anew.
-    fn value_in<'py>(
+    pub fn value_in<'py>(
         &self,
         py: Python<'py>,
         node: usize,
@@ -258,14 +177,12 @@ impl Reader {
                 c.long()?;
             }
             Node::TimestampMillis => {
-                let ms = c.long()?;
-                let second = ms.div_euclid(1000);
-                if !(MIN_SECOND..=MAX_SECOND).contains(&second) {
+                if !binary::millis_in_range(c.long()?) {
                     return Err(PyOverflowError::new_err("date value out of range"));
                 }
             }
             Node::String => {
-                std::str::from_utf8(c.sized()?).map_err(|_| malformed("invalid UTF-8"))?;
+                c.text()?;
             }
             Node::Bytes => {
                 c.sized()?;
@@ -298,7 +215,7 @@ impl Reader {
                 let mut count = c.block_count()?;
                 while count > 0 {
                     for _ in 0..count {
-                        std::str::from_utf8(c.sized()?).map_err(|_| malformed("invalid UTF-8"))?;
+                        c.text()?;
                         self.skip(*item, c, depth + 1)?;
                     }
                     count = c.block_count()?;
@@ -316,7 +233,7 @@ impl Reader {
 
 /// Strings that recur (codes, names) as one object per distinct value, for the nodes marked:
 /// no new object, no UTF-8 check, and dict lookups that find the very same object.
-struct Interner {
+pub struct Interner {
     marked: Vec<bool>,
     known: HashMap<Box<[u8]>, Py<PyString>>,
     limit: usize,
@@ -324,7 +241,7 @@ struct Interner {
 
 impl Interner {
     /// For a reader of `nodes`, marking the subtrees of the root record's fields `fields`.
-    fn new(py: Python<'_>, nodes: &[Node], fields: &[String], limit: usize) -> Self {
+    pub fn new(py: Python<'_>, nodes: &[Node], fields: &[String], limit: usize) -> Self {
         fn mark(nodes: &[Node], node: usize, marked: &mut Vec<bool>) {
             if marked[node] {
                 return;
@@ -369,29 +286,23 @@ impl Interner {
 }
 
 fn string<'py>(py: Python<'py>, c: &mut Cursor<'_>) -> PyResult<Bound<'py, PyAny>> {
-    // strict UTF-8, as bytes.decode(): Rust and Python refuse the same byte sequences
-    let text = std::str::from_utf8(c.sized()?).map_err(|_| malformed("invalid UTF-8"))?;
-    Ok(PyString::new(py, text).into_any())
+    Ok(PyString::new(py, c.text()?).into_any())
 }
 
 fn timestamp_millis(py: Python<'_>, ms: i64) -> PyResult<Bound<'_, PyAny>> {
-    let second = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000) as u32;
-    if !(MIN_SECOND..=MAX_SECOND).contains(&second) {
+    let Some(moment) = binary::civil_from_millis(ms) else {
         return Err(PyOverflowError::new_err("date value out of range"));
-    }
-    let (year, month, day) = civil_from_days(second.div_euclid(86_400));
-    let of_day = second.rem_euclid(86_400);
+    };
     let utc = PyTzInfo::utc(py)?;
     Ok(PyDateTime::new(
         py,
-        year as i32,
-        month,
-        day,
-        (of_day / 3600) as u8,
-        (of_day / 60 % 60) as u8,
-        (of_day % 60) as u8,
-        millis * 1000,
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
         Some(&utc),
     )?
     .into_any())
@@ -460,7 +371,7 @@ fn nodes(py: Python<'_>, program: &Bound<'_, PyList>) -> PyResult<Vec<Node>> {
 impl Reader {
     /// `program`: a list of `(kind, argument)` nodes, node 0 the root.
     #[new]
-    fn new(py: Python<'_>, program: &Bound<'_, PyList>) -> PyResult<Self> {
+    pub fn new(py: Python<'_>, program: &Bound<'_, PyList>) -> PyResult<Self> {
         Ok(Reader { nodes: nodes(py, program)? })
     }
 
@@ -475,7 +386,6 @@ impl Reader {
         let value = self.value_in(py, 0, &mut cursor, 0, None)?;
         Ok((value, cursor.pos))
     }
-
 }
 
 impl Reader {
@@ -502,23 +412,6 @@ impl Reader {
 // ---------------------------------------------------------------------------------------
 // Writing
 
-/// An Avro int/long: zig-zag, then a base-128 varint.
-#[inline]
-fn put_long(out: &mut Vec<u8>, value: i64) {
-    let mut n = ((value << 1) ^ (value >> 63)) as u64;
-    while n >= 0x80 {
-        out.push((n as u8 & 0x7F) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-#[inline]
-fn put_sized(out: &mut Vec<u8>, data: &[u8]) {
-    put_long(out, data.len() as i64);
-    out.extend_from_slice(data);
-}
-
 /// A Python int that is not a bool, as the Python writer takes them, within 64 bits.
 fn long_of(value: &Bound<'_, PyAny>) -> PyResult<i64> {
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
@@ -533,19 +426,8 @@ fn text_of<'a>(value: &'a Bound<'_, PyAny>) -> PyResult<&'a str> {
     text.to_str().map_err(|_| malformed("a str that is not valid UTF-8 (surrogates)"))
 }
 
-/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `(value - epoch) // timedelta(milliseconds=1)` of an aware datetime, as the Python writer.
-fn datetime_millis(value: &Bound<'_, PyDateTime>) -> PyResult<i64> {
+pub fn datetime_millis(value: &Bound<'_, PyDateTime>) -> PyResult<i64> {
     let py = value.py();
     let tz = value
         .get_tzinfo()
@@ -561,20 +443,19 @@ fn datetime_millis(value: &Bound<'_, PyDateTime>) -> PyResult<i64> {
             + i64::from(offset.get_seconds()) * 1_000_000
             + i64::from(offset.get_microseconds())
     };
-    let days = days_from_civil(
-        i64::from(value.get_year()),
-        i64::from(value.get_month()),
-        i64::from(value.get_day()),
-    );
-    let seconds = days * 86_400
-        + i64::from(value.get_hour()) * 3600
-        + i64::from(value.get_minute()) * 60
-        + i64::from(value.get_second());
-    let micros = seconds * 1_000_000 + i64::from(value.get_microsecond()) - offset_us;
-    Ok(micros.div_euclid(1000))
+    let civil = binary::Civil {
+        year: value.get_year(),
+        month: value.get_month(),
+        day: value.get_day(),
+        hour: value.get_hour(),
+        minute: value.get_minute(),
+        second: value.get_second(),
+        microsecond: value.get_microsecond(),
+    };
+    Ok(binary::millis_from_civil(civil, offset_us))
 }
 
-fn put_value(
+pub fn put_value(
     nodes: &[Node],
     node: usize,
     value: &Bound<'_, PyAny>,
@@ -665,15 +546,15 @@ fn put_value(
 }
 
 #[pyclass(frozen, module = "dua_schemas_native")]
-struct Writer {
-    nodes: Vec<Node>,
+pub struct Writer {
+    pub nodes: Vec<Node>,
 }
 
 #[pymethods]
 impl Writer {
     /// `program`: a list of `(kind, argument)` nodes, node 0 the root.
     #[new]
-    fn new(py: Python<'_>, program: &Bound<'_, PyList>) -> PyResult<Self> {
+    pub fn new(py: Python<'_>, program: &Bound<'_, PyList>) -> PyResult<Self> {
         Ok(Writer { nodes: nodes(py, program)? })
     }
 
@@ -689,7 +570,7 @@ impl Writer {
 // ---------------------------------------------------------------------------------------
 // Splicing
 
-enum Step {
+pub enum Step {
     /// Input fields `first..stop`, copied as they are.
     Copy(usize, usize),
     /// `values[value]` written as the output program's node `node`.
@@ -709,13 +590,15 @@ enum Step {
 /// first `needed` input fields are found (and checked) by the input program's rules; a copy
 /// ending past them runs to the end of the body.
 #[pyclass(frozen, module = "dua_schemas_native")]
-struct Splicer {
+pub struct Splicer {
     input: Reader,
     output: Vec<Node>,
     header: Vec<u8>,
     needed: usize,
-    steps: Vec<Step>,
-    values: usize,
+    /// The plan, in order.
+    pub steps: Vec<Step>,
+    /// How many values the steps use.
+    pub values: usize,
 }
 
 fn step(entry: &Bound<'_, PyAny>) -> PyResult<Step> {
@@ -736,7 +619,7 @@ fn step(entry: &Bound<'_, PyAny>) -> PyResult<Step> {
 #[pymethods]
 impl Splicer {
     #[new]
-    fn new(
+    pub fn new(
         py: Python<'_>,
         input_program: &Bound<'_, PyList>,
         output_program: &Bound<'_, PyList>,
@@ -802,9 +685,9 @@ impl Splicer {
 }
 
 impl Splicer {
-    /// `encode` with the attributes and values given by functions (the native access path,
-    /// `fastpath::AccessPath`, has no verdict object): the framed output.
-    fn splice<'py>(
+    /// `encode` with the attributes and values given by functions (for a native caller that
+    /// has no verdict object): the framed output.
+    pub fn splice<'py>(
         &self,
         body: &[u8],
         start: usize,
@@ -837,12 +720,12 @@ impl Splicer {
     }
 }
 
+#[cfg(feature = "module")]
 #[pymodule]
 fn dua_schemas_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Reader>()?;
     m.add_class::<Writer>()?;
     m.add_class::<Splicer>()?;
     m.add_class::<check::Checker>()?;
-    m.add_class::<fastpath::AccessPath>()?;
     Ok(())
 }

@@ -34,6 +34,8 @@ from dua_schemas.records import (
     ConsentChange,
     DataAccessEvent,
 )
+from dua_schemas.timestamps import EPOCH, to_millis
+from dua_schemas.topics import Topics
 from dua_schemas.validation import MAX_ELEMENTS, validate_consent, validate_event
 from dua_schemas.wire import (
     ConfluentRegistry,
@@ -50,6 +52,7 @@ __all__ = [
     "DATA_ACCESS_EVENT",
     "DATA_CATEGORIES",
     "DESTINATION_KINDS",
+    "EPOCH",
     "MAX_ELEMENTS",
     "OPERATIONS",
     "PROCESSING_STATES",
@@ -69,6 +72,7 @@ __all__ = [
     "SchemaCatalog",
     "SchemaRegistry",
     "SchemaVersion",
+    "Topics",
     "TransportError",
     "UndecodablePayload",
     "UnknownSchema",
@@ -81,6 +85,7 @@ __all__ = [
     "parse_timestamp",
     "schema_version",
     "to_json",
+    "to_millis",
     "validate_consent",
     "validate_event",
 ]

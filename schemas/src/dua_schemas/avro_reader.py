@@ -4,8 +4,8 @@ fastavro's `schemaless_reader` looks up each value's type in the schema again fo
 record, ~18 µs for one DataAccessEvent here: the largest cost of the processor, and of the
 sink for TaggedAccessEvents. `compile_program` walks a schema once into a flat program;
 `compile_reader` turns that program into a native reader (`dua_schemas_native`, built from
-`schemas/native`, ~2 µs) when it is installed, else into nested closures (as the processor's
-`avro_writer.py` does for writing, ~12 µs) that read straight from the payload's bytes, with
+`schemas/native`, ~2 µs) when it is installed, else into nested closures (as `avro_writer.py`
+does for writing, ~12 µs) that read straight from the payload's bytes, with
 one-byte fast paths for the lengths, enum indexes and union branches that nearly every value
 has. Both follow the same rules, below.
 
@@ -26,8 +26,10 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
+
+from dua_schemas.timestamps import EPOCH
 
 
 def _native_module() -> Any:
@@ -45,8 +47,7 @@ log = logging.getLogger("dua_schemas.avro_reader")
 Read = Callable[[bytes, int], tuple[Any, int]]
 
 # fastavro's `read_timestamp_millis` computes `epoch + timedelta(microseconds=ms * 1000)`,
-# with this epoch (`UTC` is `timezone.utc`); `_timestamp_millis_reader` gets the same datetime
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+# with `EPOCH`'s epoch (`UTC` is `timezone.utc`); `_timestamp_millis_reader` gets the same datetime
 _MILLIS: Final = tuple(timedelta(milliseconds=n) for n in range(1000))
 _CACHE_LIMIT: Final = 10_000  # seconds kept per timestamp field
 # a varint that is one byte below 0x80: its zig-zag value, precomputed
@@ -133,7 +134,7 @@ def _null_read(_b: bytes, pos: int) -> tuple[None, int]:
 def _timestamp_millis_reader() -> Read:
     # Building a timedelta from a large number costs ~1 µs; events come many to a second, so
     # the datetime of each second is kept and the milliseconds added with a ready timedelta.
-    # `_EPOCH + timedelta(seconds=s) + _MILLIS[r]` is the same datetime as fastavro's, and
+    # `EPOCH + timedelta(seconds=s) + _MILLIS[r]` is the same datetime as fastavro's, and
     # overflows exactly when fastavro's does: datetime's range ends on whole seconds.
     seconds: dict[int, datetime] = {}
 
@@ -142,7 +143,7 @@ def _timestamp_millis_reader() -> Read:
         second, millis = divmod(ms, 1000)
         base = seconds.get(second)
         if base is None:
-            base = _EPOCH + timedelta(seconds=second)
+            base = EPOCH + timedelta(seconds=second)
             if len(seconds) >= _CACHE_LIMIT:
                 seconds.clear()
             seconds[second] = base
@@ -390,7 +391,8 @@ def native_reader(program: Program) -> Any | None:
 
 
 def native_build(name: str, *args: Any) -> Any | None:
-    """`dua_schemas_native.<name>(*args)` (a `Reader`, `Writer` or `Splicer`), or None.
+    """`dua_schemas_native.<name>(*args)` (a `Reader`, `Writer`, `Splicer` or `Checker`: the
+    byte-level classes of `schemas/native`), or None.
 
     None without the native build, or when it refuses (a build older than this module, which
     lacks a class or a node kind): the caller then uses its Python code, with the same

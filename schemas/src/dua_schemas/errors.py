@@ -17,11 +17,16 @@ class ConfigError(DuaError):
 
 
 class InvalidEvent(DuaError):
-    """An event breaks the contract; `field` names the offending field (dotted path)."""
+    """An event breaks the contract; `field` names the offending field (dotted path).
 
-    def __init__(self, field: str, problem: str) -> None:
+    `code` is a stable error code shared by every SDK (`producers/conformance/README.md`
+    lists them); `problem` says the same in words, for people.
+    """
+
+    def __init__(self, field: str, problem: str, code: str = "invalid") -> None:
         self.field = field
         self.problem = problem
+        self.code = code
         super().__init__(f"{field}: {problem}")
 
 

@@ -40,26 +40,32 @@ _CONSENT_FIELDS = frozenset({"subject_id", "occurred_at", *CONSENT_FLAGS})
 def parse_timestamp(value: Any, field: str = "occurred_at") -> datetime:
     """ISO-8601 with a zone, or epoch milliseconds, to an aware UTC datetime."""
     if isinstance(value, bool):
-        raise InvalidEvent(field, "must be an ISO-8601 string or epoch milliseconds")
+        raise InvalidEvent(field, "must be an ISO-8601 string or epoch milliseconds", "wrong_type")
     if isinstance(value, int):
         try:
             return datetime.fromtimestamp(value / 1000, tz=UTC)
         except (OverflowError, OSError, ValueError):
-            raise InvalidEvent(field, f"{value} is out of range for epoch milliseconds") from None
+            raise InvalidEvent(
+                field, f"{value} is out of range for epoch milliseconds", "out_of_range"
+            ) from None
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise InvalidEvent(field, f"{value!r} is not an ISO-8601 timestamp") from None
+            raise InvalidEvent(
+                field, f"{value!r} is not an ISO-8601 timestamp", "not_timestamp"
+            ) from None
         if parsed.tzinfo is None:
-            raise InvalidEvent(field, f"{value!r} has no time zone; add Z or an offset")
+            raise InvalidEvent(
+                field, f"{value!r} has no time zone; add Z or an offset", "no_timezone"
+            )
         return parsed.astimezone(UTC)
-    raise InvalidEvent(field, "must be an ISO-8601 string or epoch milliseconds")
+    raise InvalidEvent(field, "must be an ISO-8601 string or epoch milliseconds", "wrong_type")
 
 
 def _object(value: Any, field: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise InvalidEvent(field, f"must be an object, got {type(value).__name__}")
+        raise InvalidEvent(field, f"must be an object, got {type(value).__name__}", "wrong_type")
     return value
 
 
@@ -67,7 +73,7 @@ def _no_unknown(obj: Mapping[str, Any], known: frozenset[str], where: str) -> No
     unknown = sorted(set(obj) - known)
     if unknown:
         prefix = f"{where}." if where else ""
-        raise InvalidEvent(prefix + unknown[0], "is not a field of the contract")
+        raise InvalidEvent(prefix + unknown[0], "is not a field of the contract", "unknown_field")
 
 
 def event_from_json(obj: Any) -> DataAccessEvent:
@@ -76,7 +82,7 @@ def event_from_json(obj: Any) -> DataAccessEvent:
     _no_unknown(obj, _EVENT_FIELDS, "")
     for name in _REQUIRED:
         if name not in obj:
-            raise InvalidEvent(name, "is required")
+            raise InvalidEvent(name, "is required", "required")
     record: dict[str, Any] = {
         name: obj.get(name, default) for name, default in _EVENT_DEFAULTS.items()
     }
@@ -109,7 +115,7 @@ def consent_from_json(obj: Any) -> ConsentChange:
     _no_unknown(obj, _CONSENT_FIELDS, "")
     for name in ("subject_id", "occurred_at"):
         if name not in obj:
-            raise InvalidEvent(name, "is required")
+            raise InvalidEvent(name, "is required", "required")
     record: dict[str, Any] = {flag: obj.get(flag, False) for flag in CONSENT_FLAGS}
     record["subject_id"] = obj["subject_id"]
     record["occurred_at"] = parse_timestamp(obj["occurred_at"])

@@ -39,13 +39,28 @@ _PROCESSING_SET: Final = frozenset(PROCESSING_STATES)
 _DESTINATION_KIND_SET: Final = frozenset(DESTINATION_KINDS)
 
 
+# The Unicode White_Space property: a text made only of these is empty. Not `str.strip`'s
+# set, which adds U+001C..U+001F (Java, Go and JavaScript do not): every SDK uses this one.
+WHITE_SPACE: Final = frozenset(
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def is_blank(value: str) -> bool:
+    """True if `value` is empty or only `WHITE_SPACE` (lengths count code points, too)."""
+    return all(c in WHITE_SPACE for c in value)
+
+
 def _text(value: Any, field: str, *, limit: int = MAX_TEXT_LENGTH, empty: bool = False) -> str:
     if not isinstance(value, str):
-        raise InvalidEvent(field, f"must be a string, got {type(value).__name__}")
-    if not empty and not value.strip():
-        raise InvalidEvent(field, "must not be empty")
+        raise InvalidEvent(field, f"must be a string, got {type(value).__name__}", "wrong_type")
+    if not empty and is_blank(value):
+        raise InvalidEvent(field, "must not be empty", "empty")
     if len(value) > limit:
-        raise InvalidEvent(field, f"is {len(value)} characters long; at most {limit} allowed")
+        raise InvalidEvent(
+            field, f"is {len(value)} characters long; at most {limit} allowed", "too_long"
+        )
     return value
 
 
@@ -55,13 +70,13 @@ def _optional_text(value: Any, field: str, *, limit: int = MAX_TEXT_LENGTH) -> s
 
 def _symbol(value: Any, field: str, symbols: tuple[str, ...]) -> str:
     if value not in symbols:
-        raise InvalidEvent(field, f"{value!r} is not one of {', '.join(symbols)}")
+        raise InvalidEvent(field, f"{value!r} is not one of {', '.join(symbols)}", "not_symbol")
     return str(value)
 
 
 def _mapping(value: Any, field: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise InvalidEvent(field, f"must be an object, got {type(value).__name__}")
+        raise InvalidEvent(field, f"must be an object, got {type(value).__name__}", "wrong_type")
     return value
 
 
@@ -79,20 +94,24 @@ def check_event_fully(event: Mapping[str, Any]) -> None:
     try:
         uuid.UUID(_text(event["event_id"], "event_id"))
     except ValueError:
-        raise InvalidEvent("event_id", f"{event['event_id']!r} is not a UUID") from None
+        raise InvalidEvent("event_id", f"{event['event_id']!r} is not a UUID", "not_uuid") from None
     occurred = event["occurred_at"]
     if not isinstance(occurred, datetime) or occurred.tzinfo is None:
-        raise InvalidEvent("occurred_at", "must be a timezone-aware timestamp")
+        raise InvalidEvent("occurred_at", "must be a timezone-aware timestamp", "no_timezone")
     _text(event["service"], "service", limit=MAX_CODE_LENGTH)
     actor = _mapping(event["actor"], "actor")
     _symbol(actor.get("kind"), "actor.kind", ACTOR_KINDS)
     _text(actor.get("id"), "actor.id")
     _optional_text(event["subject_id"], "subject_id")
     elements = event["elements"]
-    if not isinstance(elements, list) or not elements:
-        raise InvalidEvent("elements", "must be a non-empty list of element codes")
+    if not isinstance(elements, list):
+        raise InvalidEvent("elements", "must be a list of element codes", "wrong_type")
+    if not elements:
+        raise InvalidEvent("elements", "must be a non-empty list of element codes", "empty")
     if len(elements) > MAX_ELEMENTS:
-        raise InvalidEvent("elements", f"has {len(elements)} entries; at most {MAX_ELEMENTS}")
+        raise InvalidEvent(
+            "elements", f"has {len(elements)} entries; at most {MAX_ELEMENTS}", "too_many"
+        )
     for i, code in enumerate(elements):
         _text(code, f"elements[{i}]", limit=MAX_CODE_LENGTH)
     _optional_text(event["purpose"], "purpose", limit=MAX_CODE_LENGTH)
@@ -105,14 +124,20 @@ def check_event_fully(event: Mapping[str, Any]) -> None:
     consent = _mapping(event["consent"], "consent")
     for flag in CONSENT_FLAGS:
         if not isinstance(consent.get(flag), bool):
-            raise InvalidEvent(f"consent.{flag}", "must be true or false")
+            raise InvalidEvent(f"consent.{flag}", "must be true or false", "wrong_type")
     count = event["record_count"]
-    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_RECORD_COUNT:
-        raise InvalidEvent("record_count", f"must be an integer from 0 to {MAX_RECORD_COUNT}")
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise InvalidEvent("record_count", "must be an integer", "wrong_type")
+    if not 0 <= count <= MAX_RECORD_COUNT:
+        raise InvalidEvent(
+            "record_count", f"must be an integer from 0 to {MAX_RECORD_COUNT}", "out_of_range"
+        )
     _optional_text(event["trace_id"], "trace_id")
     attributes = _mapping(event["attributes"], "attributes")
     if len(attributes) > MAX_ATTRIBUTES:
-        raise InvalidEvent("attributes", f"has {len(attributes)} entries; at most {MAX_ATTRIBUTES}")
+        raise InvalidEvent(
+            "attributes", f"has {len(attributes)} entries; at most {MAX_ATTRIBUTES}", "too_many"
+        )
     for key, value in attributes.items():
         _text(key, "attributes (key)", limit=MAX_CODE_LENGTH)
         _text(value, f"attributes.{key}", empty=True)
@@ -243,7 +268,7 @@ def validate_consent(change: Mapping[str, Any]) -> None:
     _text(change["subject_id"], "subject_id")
     occurred = change["occurred_at"]
     if not isinstance(occurred, datetime) or occurred.tzinfo is None:
-        raise InvalidEvent("occurred_at", "must be a timezone-aware timestamp")
+        raise InvalidEvent("occurred_at", "must be a timezone-aware timestamp", "no_timezone")
     for flag in CONSENT_FLAGS:
         if not isinstance(change[flag], bool):
-            raise InvalidEvent(flag, "must be true or false")
+            raise InvalidEvent(flag, "must be true or false", "wrong_type")

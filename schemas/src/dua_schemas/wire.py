@@ -8,6 +8,9 @@ Confluent framing (when a schema registry is configured)::
 
     00 | 4-byte big-endian schema id | Avro binary body
 
+Map entries are written sorted by the UTF-8 bytes of their keys, whatever order the caller's
+dict has: every SDK writes the same bytes for the same record.
+
 Readers accept both, whatever they write: producers may be configured differently from the
 pipeline during a migration. Anything else is an `UndecodablePayload`, never a crash.
 
@@ -21,11 +24,13 @@ from __future__ import annotations
 import io
 import json
 import struct
+from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
 
 from fastavro import schemaless_reader, schemaless_writer
 
 from dua_schemas.avro_reader import Read, compile_reader
+from dua_schemas.avro_writer import map_in_order
 from dua_schemas.catalog import SchemaCatalog, SchemaVersion, default_catalog, schema_version
 from dua_schemas.errors import InvalidEvent, UndecodablePayload, UnknownSchema
 
@@ -54,9 +59,21 @@ class SchemaRegistry(Protocol):
     def lookup(self, schema_id: int) -> dict[str, Any]: ...
 
 
+def _map_fields(schema: dict[str, Any]) -> tuple[str, ...]:
+    """The record's fields of type map (the only place our schemas have maps)."""
+    return tuple(
+        f["name"]
+        for f in schema["fields"]
+        if isinstance(f["type"], dict) and f["type"].get("type") == "map"
+    )
+
+
 def _write_body(version: SchemaVersion, record: dict[str, Any]) -> bytes:
     out = io.BytesIO()
     try:
+        for name in _map_fields(version.schema):
+            if isinstance(record.get(name), Mapping):
+                record = {**record, name: map_in_order(record[name])}
         schemaless_writer(out, version.parsed, record)
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
         raise InvalidEvent(version.name, f"does not fit schema v{version.version}: {exc}") from exc
@@ -231,7 +248,9 @@ class ConfluentRegistry:
             )
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise UnknownSchema(
-                "no_registry_client", "DUA_SCHEMA_REGISTRY_URL is set: install confluent-kafka"
+                "no_registry_client",
+                "DUA_SCHEMA_REGISTRY_URL is set but confluent-kafka's schema-registry client "
+                f"cannot be imported ({exc}): pip install 'dua-schemas[registry]'",
             ) from exc
         self._client = SchemaRegistryClient({"url": url})
 

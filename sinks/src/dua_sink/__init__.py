@@ -1,49 +1,89 @@
-"""ClickHouse side of data-usage-audit: the batching sink, the schema, the compliance queries.
+"""The ClickHouse writer of data-usage-audit: the batching sink and the schema it writes.
 
 - `run_sink(config, stop)`: consume the tagged, violation and DLQ topics into ClickHouse
   (chDB by default), exactly once as queries see it.
 - `migrate(client, database, retention_days)`: versioned, idempotent schema migrations.
-- `open_reader(settings)`: read the audit tables from any process, even while the sink owns
-  the embedded engine's directory.
-- `saved_queries()`, `run_saved(...)`, `collect_report(...)`, `render_html(...)`: the
-  compliance team's questions and report.
+- `QueryEndpoint`, `ReadOnlyChdb`: the read-only endpoint the sink serves on the embedded
+  engine it owns (ClickHouse's HTTP interface, single read statements only); the compliance
+  side reads through it.
+- `read_record(state_dir)`: where a running sink serves that endpoint.
+
+Names load on first use (PEP 562): `from dua_sink.sink_config import SinkConfig` or
+`dua_sink.SinkConfig` does not load chDB or clickhouse-connect, so the application can read
+the sink's defaults without paying for the engine at every `dua --help`.
 """
 
-from dua_sink.audit_store import AuditStore
-from dua_sink.backoff import BackoffPolicy
-from dua_sink.batching import OffsetRange, PartitionBuffer, Segment, dedup_token
-from dua_sink.connection import ClickHouseClient, connect, is_chdb
-from dua_sink.errors import (
-    ClickHouseUnavailable,
-    MigrationError,
-    QueryError,
-    QueryRefused,
-    ReaderUnavailable,
-    RowRejected,
-    UnknownSavedQuery,
-)
-from dua_sink.event_replay import StoredEvent, stored_events
-from dua_sink.html_report import render_html
-from dua_sink.json_compact import QueryResult
-from dua_sink.metrics import MetricName, SinkMetrics
-from dua_sink.migrations import (
-    MigrationReport,
-    MigrationState,
-    available_migrations,
-    migrate,
-    pending_migrations,
-)
-from dua_sink.reader import Reader, ReaderSettings, open_reader
-from dua_sink.report_data import ReportData, collect_report
-from dua_sink.report_text import render_text
-from dua_sink.result_format import OutputFormat, render_result
-from dua_sink.routing import RecordRouter, SinkTopics
-from dua_sink.saved_queries import SavedQuery, run_saved, saved_queries, saved_query
-from dua_sink.sink_config import SinkConfig
-from dua_sink.sink_runner import prepare_schema, run_sink
-from dua_sink.sink_state import SinkRecord, read_record
-from dua_sink.subject_access import subject_accesses
-from dua_sink.time_window import parse_duration, window_start
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dua_sink.audit_store import AuditStore
+    from dua_sink.backoff import BackoffPolicy
+    from dua_sink.batching import OffsetRange, PartitionBuffer, Segment, dedup_token
+    from dua_sink.chdb_engine import ReadOnlyChdb
+    from dua_sink.connection import ClickHouseClient, chdb_directory, connect, is_chdb
+    from dua_sink.errors import (
+        ClickHouseUnavailable,
+        MigrationError,
+        QueryError,
+        QueryRefused,
+        ReaderUnavailable,
+        RowRejected,
+    )
+    from dua_sink.metrics import MetricName, SinkMetrics
+    from dua_sink.migrations import (
+        MigrationReport,
+        MigrationState,
+        available_migrations,
+        migrate,
+        migration_status,
+        pending_migrations,
+    )
+    from dua_sink.query_endpoint import QueryEndpoint
+    from dua_sink.routing import RecordRouter, SinkTopics
+    from dua_sink.sink_config import SinkConfig
+    from dua_sink.sink_runner import prepare_schema, run_sink
+    from dua_sink.sink_state import SinkRecord, pid_alive, read_record
+
+# public name -> the module that defines it
+_WHERE: dict[str, str] = {
+    "AuditStore": "dua_sink.audit_store",
+    "available_migrations": "dua_sink.migrations",
+    "BackoffPolicy": "dua_sink.backoff",
+    "chdb_directory": "dua_sink.connection",
+    "ClickHouseClient": "dua_sink.connection",
+    "ClickHouseUnavailable": "dua_sink.errors",
+    "connect": "dua_sink.connection",
+    "dedup_token": "dua_sink.batching",
+    "is_chdb": "dua_sink.connection",
+    "MetricName": "dua_sink.metrics",
+    "migrate": "dua_sink.migrations",
+    "migration_status": "dua_sink.migrations",
+    "MigrationError": "dua_sink.errors",
+    "MigrationReport": "dua_sink.migrations",
+    "MigrationState": "dua_sink.migrations",
+    "OffsetRange": "dua_sink.batching",
+    "PartitionBuffer": "dua_sink.batching",
+    "pending_migrations": "dua_sink.migrations",
+    "pid_alive": "dua_sink.sink_state",
+    "prepare_schema": "dua_sink.sink_runner",
+    "QueryEndpoint": "dua_sink.query_endpoint",
+    "QueryError": "dua_sink.errors",
+    "QueryRefused": "dua_sink.errors",
+    "read_record": "dua_sink.sink_state",
+    "ReaderUnavailable": "dua_sink.errors",
+    "ReadOnlyChdb": "dua_sink.chdb_engine",
+    "RecordRouter": "dua_sink.routing",
+    "RowRejected": "dua_sink.errors",
+    "run_sink": "dua_sink.sink_runner",
+    "Segment": "dua_sink.batching",
+    "SinkConfig": "dua_sink.sink_config",
+    "SinkMetrics": "dua_sink.metrics",
+    "SinkRecord": "dua_sink.sink_state",
+    "SinkTopics": "dua_sink.routing",
+}
 
 __all__ = [
     "AuditStore",
@@ -55,44 +95,42 @@ __all__ = [
     "MigrationReport",
     "MigrationState",
     "OffsetRange",
-    "OutputFormat",
     "PartitionBuffer",
+    "QueryEndpoint",
     "QueryError",
     "QueryRefused",
-    "QueryResult",
-    "Reader",
-    "ReaderSettings",
+    "ReadOnlyChdb",
     "ReaderUnavailable",
     "RecordRouter",
-    "ReportData",
     "RowRejected",
-    "SavedQuery",
     "Segment",
     "SinkConfig",
     "SinkMetrics",
     "SinkRecord",
     "SinkTopics",
-    "StoredEvent",
-    "UnknownSavedQuery",
     "available_migrations",
-    "collect_report",
+    "chdb_directory",
     "connect",
     "dedup_token",
     "is_chdb",
     "migrate",
-    "open_reader",
-    "parse_duration",
+    "migration_status",
     "pending_migrations",
+    "pid_alive",
     "prepare_schema",
     "read_record",
-    "render_html",
-    "render_result",
-    "render_text",
-    "run_saved",
     "run_sink",
-    "saved_queries",
-    "saved_query",
-    "stored_events",
-    "subject_accesses",
-    "window_start",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dua_sink' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

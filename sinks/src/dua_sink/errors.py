@@ -1,4 +1,4 @@
-"""Errors of the sink and the query tools, under the project's root `DuaError`."""
+"""Errors of the sink and its read-only endpoint, under the project's root `DuaError`."""
 
 from __future__ import annotations
 
@@ -26,11 +26,7 @@ class QueryRefused(QueryError):
 
 
 class ReaderUnavailable(DuaError):
-    """No way to read the audit tables right now (directory held, endpoint not answering)."""
-
-
-class UnknownSavedQuery(DuaError):
-    """`--saved NAME` names no query of the library."""
+    """The engine's directory cannot be opened for reading (held by another process, missing)."""
 
 
 class RowRejected(DuaError):

@@ -3,7 +3,9 @@
 Each `migrations/NNN_name.sql` is applied once, in order. Statements are written to be
 idempotent (`IF NOT EXISTS`), so a run interrupted half-way is simply run again. The ledger
 keeps a checksum of each template: an applied migration edited afterwards is an error, never
-a silent divergence between databases.
+a silent divergence between databases. On a cluster (`cluster=`) the same templates are
+rendered in their replicated, `ON CLUSTER` form (`dua_sink.cluster_sql`); without one, the
+statements are the files' own, byte for byte.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from dua_sink.cluster_sql import on_cluster
 from dua_sink.connection import ClickHouseClient
 from dua_sink.errors import MigrationError
-from dua_sink.reader import Reader
 from dua_sink.retention import apply_retention
 from dua_sink.sql_text import (
     check_identifier,
@@ -26,6 +28,18 @@ from dua_sink.sql_text import (
     sql_resource,
     sql_resource_names,
 )
+
+
+class _Rows(Protocol):
+    @property
+    def rows(self) -> Sequence[Sequence[Any]]: ...
+
+
+class RowReader(Protocol):
+    """Anything that answers read queries with rows (the compliance side's `Reader`)."""
+
+    def query(self, sql: str, parameters: Any = None) -> _Rows: ...
+
 
 _FILE_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -42,10 +56,14 @@ class Migration:
     def checksum(self) -> str:
         return hashlib.sha256(self.template.encode("utf-8")).hexdigest()[:16]
 
-    def statements(self, database: str, retention_days: int) -> list[str]:
-        return split_statements(
+    def statements(
+        self, database: str, retention_days: int, cluster: str | None = None
+    ) -> list[str]:
+        """The rendered statements; on `cluster`, in their replicated `ON CLUSTER` form."""
+        statements = split_statements(
             render(self.template, database=database, retention_days=retention_days)
         )
+        return statements if cluster is None else on_cluster(statements, cluster)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +149,19 @@ def read_applied(client: ClickHouseClient, database: str) -> list[AppliedMigrati
     return applied_from_rows(client.query(sql).result_rows)
 
 
-def migrate(client: ClickHouseClient, database: str, retention_days: int) -> MigrationReport:
-    """Bring `database` to the newest schema; return what was applied. Safe to run again."""
+def migrate(
+    client: ClickHouseClient, database: str, retention_days: int, cluster: str | None = None
+) -> MigrationReport:
+    """Bring `database` to the newest schema; return what was applied. Safe to run again.
+
+    `cluster`: the ClickHouse cluster (`remote_servers`) every statement runs on.
+    """
     available = available_migrations()
-    client.command(f"CREATE DATABASE IF NOT EXISTS {check_identifier(database)}")
+    create = f"CREATE DATABASE IF NOT EXISTS {check_identifier(database)}"
+    client.command(create if cluster is None else on_cluster([create], cluster)[0])
     # The ledger's own table comes first so that the ledger can be read.
     ledger = available[0]
-    for statement in ledger.statements(database, retention_days):
+    for statement in ledger.statements(database, retention_days, cluster):
         client.command(statement)
     states = compare(available, read_applied(client, database))
     problems = [state for state in states if state.state in ("changed", "unknown")]
@@ -151,7 +175,7 @@ def migrate(client: ClickHouseClient, database: str, retention_days: int) -> Mig
     for migration in available:
         if migration.version not in pending:
             continue
-        for statement in migration.statements(database, retention_days):
+        for statement in migration.statements(database, retention_days, cluster):
             client.command(statement)
         client.insert(
             f"{database}.schema_migrations",
@@ -159,7 +183,7 @@ def migrate(client: ClickHouseClient, database: str, retention_days: int) -> Mig
             column_names=["version", "name", "checksum"],
         )
         applied.append(migration)
-    updated = apply_retention(client, database, retention_days)
+    updated = apply_retention(client, database, retention_days, cluster)
     return MigrationReport(tuple(applied), tuple(updated))
 
 
@@ -181,8 +205,8 @@ def _problem_line(state: MigrationState) -> str:
     )
 
 
-def migration_status(reader: Reader, database: str) -> list[MigrationState]:
-    """Every migration's state, read through a `Reader` (works while the sink runs)."""
+def migration_status(reader: RowReader, database: str) -> list[MigrationState]:
+    """Every migration's state, read through a reader of the audit tables (the sink may run)."""
     present = reader.query(sql_resource("sql", "ledger_exists.sql"), {"database": database})
     if not present.rows or not present.rows[0][0]:
         return compare(available_migrations(), [])

@@ -71,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path == "/ping":
             self._reply(HTTPStatus.OK, b"Ok.\n")
             return
-        query = parse_qs(url.query)
+        query = parse_qs(url.query, keep_blank_values=True)
         self._run(query.get("query", [""])[0], query)
 
     def do_POST(self) -> None:
@@ -80,7 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, b"query too large\n")
             return
         body = self.rfile.read(length).decode("utf-8", errors="replace")
-        query = parse_qs(urlsplit(self.path).query)
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
         prefix = query.get("query", [""])[0]
         self._run(f"{prefix} {body}" if prefix else body, query)
 

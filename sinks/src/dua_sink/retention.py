@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import re
 
+from dua_sink.cluster_sql import on_cluster
 from dua_sink.connection import ClickHouseClient
 from dua_sink.sql_text import render, split_statements, sql_resource
 
 _INTERVAL = re.compile(r"toIntervalDay\((\d+)\)")
 
 
-def apply_retention(client: ClickHouseClient, database: str, retention_days: int) -> list[str]:
-    """Modify the TTL of the tables whose interval differs; return their names."""
+def apply_retention(
+    client: ClickHouseClient, database: str, retention_days: int, cluster: str | None = None
+) -> list[str]:
+    """Modify the TTL of the tables whose interval differs; return their names.
+
+    On `cluster`, each ALTER runs `ON CLUSTER` (the replicated tables of every shard)."""
     status = client.query(
         sql_resource("sql", "retention_status.sql"), parameters={"database": database}
     ).result_rows
@@ -21,6 +26,8 @@ def apply_retention(client: ClickHouseClient, database: str, retention_days: int
             sql_resource("sql", "retention.sql"), database=database, retention_days=retention_days
         )
     )
+    if cluster is not None:
+        statements = on_cluster(statements, cluster)
     changed = []
     for statement in statements:
         table = statement.split()[2].split(".", 1)[1]

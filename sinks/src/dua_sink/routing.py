@@ -14,6 +14,7 @@ from dua_schemas import (
     REJECTED_EVENT,
     TAGGED_ACCESS_EVENT,
     VIOLATION,
+    Topics,
     UndecodablePayload,
     WireCodec,
 )
@@ -33,11 +34,16 @@ Mapper = Callable[[dict[str, Any], Source], Row]
 
 @dataclass(frozen=True, slots=True)
 class SinkTopics:
-    """The three topics the sink reads."""
+    """The three topics the sink reads: the processor's outputs."""
 
     tagged: str
     violations: str
     dlq: str
+
+    @classmethod
+    def of(cls, topics: Topics) -> SinkTopics:
+        """The sink's topics among the pipeline's."""
+        return cls(topics.tagged, topics.violations, topics.dlq)
 
     def names(self) -> list[str]:
         return [self.tagged, self.violations, self.dlq]

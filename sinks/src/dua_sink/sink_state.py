@@ -53,6 +53,7 @@ def remove_record(state_dir: Path, pid: int) -> None:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether a process `pid` exists (signal 0 reaches it, or it belongs to another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

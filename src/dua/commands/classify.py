@@ -11,7 +11,7 @@ import click
 
 from dua.event_input import FORMATS, Access, Consent, InputFormat, read_items
 from dua.settings import load_settings
-from dua_stream import Engine, MemoryState, Policy, load_policy
+from dua_policy import Engine, MemoryState, Policy, load_policy
 
 
 def resolve_policy(path: Path | None) -> Policy:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
+from dua.read_path import open_reader
 from dua.settings import Settings, load_settings
-from dua_sink import ClickHouseUnavailable, connect, is_chdb, migrate, open_reader, read_record
+from dua_sink import ClickHouseUnavailable, connect, is_chdb, migrate, pid_alive, read_record
 from dua_sink.migrations import migration_status
-from dua_sink.sink_state import pid_alive
 
 
 @click.group()
@@ -20,9 +20,19 @@ def migrate_command() -> None:
     """Apply pending migrations (idempotent) and the retention setting."""
     settings = load_settings()
     _refuse_while_sink_owns_directory(settings)
+    if settings.clickhouse_cluster and is_chdb(settings.effective_clickhouse_dsn):
+        raise click.ClickException(
+            "DUA_CLICKHOUSE_CLUSTER is set but the schema would go to the embedded chDB: "
+            "set DUA_CLICKHOUSE_DSN to a server of that cluster"
+        )
     client = connect(settings.effective_clickhouse_dsn)
     try:
-        report = migrate(client, settings.clickhouse_database, settings.retention_days)
+        report = migrate(
+            client,
+            settings.clickhouse_database,
+            settings.retention_days,
+            cluster=settings.clickhouse_cluster,
+        )
     finally:
         client.close()
     for migration in report.applied:

@@ -9,9 +9,9 @@ import click
 from dua.commands.classify import open_input, resolve_policy
 from dua.commands.policy_backtest import backtest
 from dua.event_input import FORMATS, Access, Consent, InputFormat, read_items
-from dua_stream import Engine, MemoryState, PolicyError, load_policy
-from dua_stream.policy.comparison import compare_verdicts
-from dua_stream.policy.matrix import permission_matrix
+from dua_policy import Engine, MemoryState, PolicyError, load_policy
+from dua_policy.comparison import compare_verdicts
+from dua_policy.matrix import permission_matrix
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 

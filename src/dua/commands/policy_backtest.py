@@ -10,12 +10,12 @@ from pathlib import Path
 
 import click
 
-from dua.backtest import backtest as run_backtest
-from dua.backtest import render_backtest
+from dua.read_path import open_reader
 from dua.settings import load_settings
-from dua_sink import open_reader, window_start
-from dua_sink.event_replay import stored_events
-from dua_stream import load_policy
+from dua_compliance import backtest as run_backtest
+from dua_compliance import render_backtest, window_start
+from dua_compliance.event_replay import stored_events
+from dua_policy import load_policy
 
 
 @click.command()

@@ -14,7 +14,6 @@ from dua.worker_pool import WorkerPool, WorkerSpec
 from dua_schemas import ConfigError
 from dua_stream.processor import (
     ProcessorConfig,
-    ProcessorTopics,
     Tuning,
     changelog_topics,
     logging_level,
@@ -52,13 +51,7 @@ def processor_config(
     return ProcessorConfig(
         bootstrap=bootstrap_servers(settings),
         app_id=settings.processor_app_id,
-        topics=ProcessorTopics(
-            raw=settings.topic_raw,
-            consent=settings.topic_consent,
-            tagged=settings.topic_tagged,
-            violations=settings.topic_violations,
-            dlq=settings.topic_dlq,
-        ),
+        topics=settings.topics,
         partitions=partitions,
         state_dir=state_dir,
         policy_path=settings.policy,
@@ -90,7 +83,7 @@ def prepare_topics(settings: Settings) -> int:
     config = client_config(settings, principal="processor")
     counts = ensure_topics(
         bootstrap,
-        list(settings.topics.values()),
+        settings.topics.names(),
         partitions=settings.topic_partitions,
         retention_ms=settings.topic_retention_hours * HOUR_MS,
         config=config,
@@ -114,6 +107,16 @@ def prepare_topics(settings: Settings) -> int:
                 "topics again from their start and rebuilds its state; the repeated outputs "
                 "are removed downstream by event_id)"
             )
+    # Created here rather than by Faust, which would give them one replica whatever the
+    # cluster has (its `topic_replication_factor`): here they get the broker's default (3 in
+    # a cluster), so losing a broker never loses the processor's state. Compacted, as Faust's.
+    ensure_topics(
+        bootstrap,
+        changelog_topics(settings.processor_app_id).values(),
+        partitions=raw,
+        config=config,
+        topic_config={"cleanup.policy": "compact"},
+    )
     return raw
 
 

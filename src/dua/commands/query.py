@@ -7,15 +7,9 @@ from typing import get_args
 
 import click
 
+from dua.read_path import open_reader
 from dua.settings import load_settings
-from dua_sink import (
-    OutputFormat,
-    open_reader,
-    render_result,
-    run_saved,
-    saved_queries,
-    window_start,
-)
+from dua_compliance import OutputFormat, render_result, run_saved, saved_queries, window_start
 
 
 @click.command()

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
+from dua.read_path import open_reader
 from dua.settings import load_settings
-from dua_sink import collect_report, open_reader, render_html, render_text, window_start
+from dua_compliance import collect_report, render_html, render_text, window_start
 
 
 @click.command()

@@ -24,11 +24,7 @@ def sink_config(settings: Settings, *, group: str | None = None) -> SinkConfig:
     return SinkConfig(
         bootstrap=bootstrap_servers(settings),
         group=group or settings.sink_group,
-        topics=SinkTopics(
-            tagged=settings.topic_tagged,
-            violations=settings.topic_violations,
-            dlq=settings.topic_dlq,
-        ),
+        topics=SinkTopics.of(settings.topics),
         dsn=settings.effective_clickhouse_dsn,
         database=settings.clickhouse_database,
         retention_days=settings.retention_days,

@@ -7,12 +7,11 @@ from typing import get_args
 
 import click
 
+from dua.read_path import open_reader
 from dua.settings import load_settings
+from dua_compliance import OutputFormat, render_result, subject_accesses, window_start
 from dua_producer import pseudonymize
-from dua_schemas import ConfigError
-from dua_sink import OutputFormat, open_reader, render_result, subject_accesses, window_start
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from dua_schemas import EPOCH, ConfigError
 
 
 @click.command()

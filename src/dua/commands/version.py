@@ -8,8 +8,17 @@ from importlib.metadata import version as dist_version
 import click
 
 from dua_schemas.avro_reader import NATIVE
+from dua_stream.processor.fastpath import NATIVE as STREAM_NATIVE
 
-DISTRIBUTIONS = ("data-usage-audit", "dua-schemas", "dua-producer", "dua-stream", "dua-sink")
+DISTRIBUTIONS = (
+    "data-usage-audit",
+    "dua-schemas",
+    "dua-policy",
+    "dua-producer",
+    "dua-stream",
+    "dua-sink",
+    "dua-compliance",
+)
 
 
 @click.command()
@@ -21,16 +30,17 @@ def version() -> None:
         except PackageNotFoundError:
             found = "not installed"
         click.echo(f"{name} {found}")
-    # optional: without it every record is read and written the same, only slower
+    # optional: without them every record is read, written and classified the same, slower
     if NATIVE is not None:
         native = dist_version("dua-schemas-native")
-        if hasattr(NATIVE, "AccessPath"):
-            parts = "native Avro readers and writers, the processor's native access path"
-        else:  # a build older than this code: `native_build` warns and uses Python
-            parts = "native Avro readers and writers; older than this code, rebuild it"
-        click.echo(f"dua-schemas-native {native} ({parts})")
+        click.echo(f"dua-schemas-native {native} (native Avro readers and writers)")
+    else:
+        click.echo("dua-schemas-native not installed (Avro in Python; `make setup` builds it)")
+    if STREAM_NATIVE is not None:
+        stream = dist_version("dua-stream-native")
+        click.echo(f"dua-stream-native {stream} (the processor's native access path)")
     else:
         click.echo(
-            "dua-schemas-native not installed "
-            "(Avro and the processor's per-event work in Python; `make setup` builds it)"
+            "dua-stream-native not installed "
+            "(the processor's per-event work in Python; `make setup` builds it)"
         )

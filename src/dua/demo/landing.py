@@ -7,8 +7,8 @@ from datetime import datetime
 from importlib import resources
 from typing import Any
 
+from dua.read_path import open_reader
 from dua.settings import Settings
-from dua_sink import open_reader
 
 
 def _sql(name: str) -> str:

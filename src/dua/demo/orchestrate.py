@@ -83,7 +83,7 @@ class Demo:
             bootstrap = self.settings.kafka_bootstrap
             ensure_topics(
                 bootstrap,
-                self.settings.topics.values(),
+                self.settings.topics.names(),
                 partitions=self.settings.topic_partitions,
                 retention_ms=self.settings.topic_retention_hours * MS_PER_HOUR,
                 config=client_config(self.settings),

@@ -25,7 +25,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 
 from dua.kafka.errors import BrokerError
 from dua.settings import Settings
-from dua_schemas import ConfigError
+from dua_schemas import ConfigError, Topics
 
 ACL_TIMEOUT_S = 30.0
 ANY_HOST: Final = "*"
@@ -75,8 +75,8 @@ def pipeline_grants(settings: Settings) -> tuple[Grant, ...]:
     _check_app_prefix(
         app, topics, {"sink": settings.sink_group, "notifier": settings.notifier_group}
     )
-    inputs = (topics["raw"], topics["consent"])
-    outputs = (topics["tagged"], topics["violations"], topics["dlq"])
+    inputs = (topics.raw, topics.consent)
+    outputs = (topics.tagged, topics.violations, topics.dlq)
     return (
         *_on_topics("producer", inputs, WRITE_TOPIC),
         *_on_topics("processor", inputs, READ_TOPIC),
@@ -86,7 +86,7 @@ def pipeline_grants(settings: Settings) -> tuple[Grant, ...]:
         Grant("processor", ResourceType.TRANSACTIONAL_ID, app, APP_TRANSACTIONS, prefixed=True),
         *_on_topics("sink", outputs, READ_TOPIC),
         Grant("sink", ResourceType.GROUP, settings.sink_group, GROUP_MEMBER),
-        *_on_topics("notifier", (topics["violations"],), READ_TOPIC),
+        *_on_topics("notifier", (topics.violations,), READ_TOPIC),
         Grant("notifier", ResourceType.GROUP, settings.notifier_group, GROUP_MEMBER),
     )
 
@@ -118,9 +118,9 @@ def _on_topics(
     return [Grant(user, ResourceType.TOPIC, name, operations) for name in dict.fromkeys(names)]
 
 
-def _check_app_prefix(app: str, topics: Mapping[str, str], groups: Mapping[str, str]) -> None:
+def _check_app_prefix(app: str, topics: Topics, groups: Mapping[str, str]) -> None:
     """The app-id prefix must not reach another component's topics or groups."""
-    clashes = [f"topic {name}" for name in topics.values() if name.startswith(app)]
+    clashes = [f"topic {name}" for name in topics.names() if name.startswith(app)]
     clashes += [f"{role} group {name}" for role, name in groups.items() if name.startswith(app)]
     if clashes:
         raise ConfigError(

@@ -1,4 +1,5 @@
-"""`LocalBroker`: one single-node KRaft broker (broker and controller in one JVM) on this machine.
+"""`LocalBroker`: one KRaft broker (broker and controller in one JVM) on this machine, alone or
+as one node of a local cluster (`ClusterMember`, see `dua.kafka.cluster`).
 
 Its files live under one home directory (`<state_dir>/kafka`): the rendered
 `server.properties`, the data in `data/`, the log `server.log`, and `broker.json`, which lets a
@@ -12,24 +13,20 @@ import base64
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient
-
-from dua.kafka.config import BrokerConfig, BrokerSecurity, render_server_properties
+from dua.kafka.config import BrokerConfig, BrokerSecurity, ClusterMember, render_server_properties
 from dua.kafka.credentials import Credentials, ensure_credentials, read_credentials, write_private
 from dua.kafka.errors import BrokerError
 from dua.kafka.jars import KafkaJars
 from dua.kafka.locator import asset_dir
 from dua.kafka.ports import free_ports, port_in_use
 from dua.kafka.process import is_alive, signal_group, wait_gone
+from dua.kafka.readiness import accepts, answers
 from dua.kafka.record import BrokerRecord, read_record, write_record
 from dua.kafka.scram_users import store_scram_users
 from dua.kafka.toolchain import require_tool
@@ -47,12 +44,22 @@ class LocalBroker:
     credentials; granting ACLs is `dua.kafka.acls`' job.
     """
 
-    __slots__ = ("_process", "home", "security")
+    __slots__ = ("_launched", "_process", "home", "member", "security")
 
-    def __init__(self, home: Path, *, security: BrokerSecurity | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        security: BrokerSecurity | None = None,
+        member: ClusterMember | None = None,
+    ) -> None:
+        if security is not None and member is not None:
+            raise BrokerError("a local cluster runs without security (plaintext only)")
         self.home = home.resolve()
         self.security = security
+        self.member = member
         self._process: subprocess.Popen[bytes] | None = None
+        self._launched: tuple[BrokerConfig, Credentials | None] | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -114,6 +121,29 @@ class LocalBroker:
         once). The broker keeps running after this process exits; `stop()` (here or in a
         later process) ends it.
         """
+        record = self.launch(
+            jars,
+            host=host,
+            port=port,
+            controller_port=controller_port,
+            heap=heap,
+            group_join_delay_ms=group_join_delay_ms,
+        )
+        self.wait_ready(timeout)
+        return record
+
+    def launch(
+        self,
+        jars: KafkaJars,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        controller_port: int = 0,
+        heap: str = "512m",
+        group_join_delay_ms: int = 0,
+    ) -> BrokerRecord:
+        """`start()` without the wait: the nodes of a cluster answer only once a majority of
+        its controllers runs, so all are launched before any is waited for (`wait_ready`)."""
         running = self.status()
         if running is not None:
             raise BrokerError(f"a broker already runs at {running.bootstrap} (pid {running.pid})")
@@ -137,15 +167,22 @@ class LocalBroker:
             security_protocol=config.listener,
         )
         write_record(self.record_path, record)
+        self._launched = (config, credentials)
+        return record
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Until the broker `launch()` started answers (stopped and raising if it does not)."""
+        if self._launched is None or self._process is None:
+            raise BrokerError("wait_ready() needs a broker launched by this object")
+        config, credentials = self._launched
         try:
             admin = self.client_config()
-            self._wait_ready(process, config, timeout, admin)
+            self._wait_ready(self._process, config, timeout, admin)
             if self.security is not None and credentials is not None:
                 store_scram_users(config.bootstrap, admin, credentials, self.security.principals)
         except BaseException:
             self.stop()
             raise
-        return record
 
     def stop(self, timeout: float = 30.0) -> BrokerRecord | None:
         """SIGTERM the broker, SIGKILL it after `timeout` s; return its record, None if none ran."""
@@ -164,6 +201,7 @@ class LocalBroker:
                     raise BrokerError(f"broker pid {record.pid} is still alive after SIGKILL")
         self.record_path.unlink(missing_ok=True)
         self._process = None
+        self._launched = None
         return record if was_running else None
 
     def purge(self) -> None:
@@ -222,9 +260,11 @@ class LocalBroker:
             broker_port=port or next(spare),
             controller_port=controller_port or next(spare),
             log_dir=self.data_dir,
+            node_id=self.member.node_id if self.member is not None else 1,
             security=security,
             admin_password=admin_password,
             group_join_delay_ms=group_join_delay_ms,
+            member=self.member,
         )
 
     def _jvm(self, java: str, jars: KafkaJars, log_file: Path) -> list[str]:
@@ -245,7 +285,7 @@ class LocalBroker:
             "kafka.tools.StorageTool",
             "format",
             "--cluster-id",
-            _cluster_id(),
+            self.member.cluster_id if self.member is not None else cluster_id(),
             "--config",
             str(self.properties),
             "--ignore-formatted",
@@ -309,7 +349,7 @@ class LocalBroker:
                     f"the broker exited with status {status} while starting "
                     f"(log {self.log_path}); its last words:\n{self.log_tail()}"
                 )
-            if _accepts(config.host, config.broker_port) and _answers(config.bootstrap, client):
+            if accepts(config.host, config.broker_port) and answers(config.bootstrap, client):
                 return
             time.sleep(0.2)
         raise BrokerError(
@@ -328,7 +368,7 @@ class LocalBroker:
         return wait_gone(pid, marker, timeout)
 
 
-def _cluster_id() -> str:
+def cluster_id() -> str:
     """A random id in Kafka's own form: a UUID as 22 characters of unpadded URL-safe base64."""
     while True:
         text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
@@ -337,35 +377,6 @@ def _cluster_id() -> str:
             return text
 
 
-def _accepts(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def _java_quoted(argument: str) -> str:
     """One argument of a java launcher @-file: quoted, with backslashes and quotes escaped."""
     return '"' + argument.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _answers(bootstrap: str, client: dict[str, str]) -> bool:
-    refused: list[KafkaError] = []
-
-    def on_error(error: KafkaError) -> None:
-        if error.code() == KafkaError._AUTHENTICATION:
-            refused.append(error)
-
-    config: dict[str, Any] = {**client, "bootstrap.servers": bootstrap, "error_cb": on_error}
-    admin = AdminClient(config)
-    try:
-        metadata = admin.list_topics(timeout=2.0)
-    except KafkaException:
-        if refused:
-            # Waiting longer would not help: the stored password is not the broker's.
-            raise BrokerError(
-                f"the broker at {bootstrap} refused the admin's login: {refused[0].str()}"
-            ) from None
-        return False
-    return bool(metadata.brokers)

@@ -49,6 +49,39 @@ class BrokerSecurity:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterMember:
+    """One node of a local cluster: its id, the cluster's id, every controller, replication.
+
+    `voters` holds each node's (id, controller port); all of them run on the same host. A
+    write to a topic needs `min_insync_replicas` of its `replication_factor` replicas.
+    """
+
+    node_id: int
+    cluster_id: str
+    voters: tuple[tuple[int, int], ...]
+    replication_factor: int = 3
+    min_insync_replicas: int = 2
+    # Faster than Kafka's defaults (9000, 2000): a killed broker's partitions move in ~4 s.
+    session_timeout_ms: int = 4000
+    heartbeat_interval_ms: int = 1000
+
+    def __post_init__(self) -> None:
+        ids = [node for node, _ in self.voters]
+        if self.node_id not in ids or len(set(ids)) != len(ids):
+            raise BrokerError(f"node {self.node_id} is not exactly once among the voters {ids}")
+        if not 1 <= self.min_insync_replicas <= self.replication_factor <= len(self.voters):
+            raise BrokerError(
+                f"replication {self.replication_factor} with {self.min_insync_replicas} in sync "
+                f"does not fit a cluster of {len(self.voters)} nodes"
+            )
+
+    @property
+    def controller_port(self) -> int:
+        """This node's own controller port, as the voters list it."""
+        return dict(self.voters)[self.node_id]
+
+
+@dataclass(frozen=True, slots=True)
 class BrokerConfig:
     """The values that differ between two local brokers: address, ports, data directory."""
 
@@ -62,8 +95,19 @@ class BrokerConfig:
     # How long a new consumer group waits for more members before its first rebalance.
     # Kafka's default is 3000; 0 lets each of the tests' many new groups start at once.
     group_join_delay_ms: int = 0
+    # None: a single node, its own only controller, one replica of everything.
+    member: ClusterMember | None = None
 
     def __post_init__(self) -> None:
+        member = self.member
+        if member is not None and (member.node_id, member.controller_port) != (
+            self.node_id,
+            self.controller_port,
+        ):
+            raise BrokerError(
+                f"node {self.node_id} on controller port {self.controller_port} is not the "
+                f"cluster member {member.node_id} on {member.controller_port}"
+            )
         if self.security is not None and not self.admin_password:
             raise BrokerError("a secured broker needs the admin password to log in to itself")
         for name, port in (("broker", self.broker_port), ("controller", self.controller_port)):
@@ -86,6 +130,14 @@ class BrokerConfig:
         """The security protocol (and name) of the client listener."""
         return "PLAINTEXT" if self.security is None else "SASL_PLAINTEXT"
 
+    @property
+    def quorum_voters(self) -> str:
+        """Kafka's `controller.quorum.voters`: `id@host:port` of every controller."""
+        voters: tuple[tuple[int, int], ...] = ((self.node_id, self.controller_port),)
+        if self.member is not None:
+            voters = self.member.voters
+        return ",".join(f"{node}@{self.host}:{port}" for node, port in voters)
+
 
 def render_server_properties(
     config: BrokerConfig, template: str | None = None, secure_template: str | None = None
@@ -105,6 +157,8 @@ def render_server_properties(
         "node_id": config.node_id,
         "listener": config.listener,
         "group_join_delay_ms": config.group_join_delay_ms,
+        "quorum_voters": config.quorum_voters,
+        **_replication(config.member),
     }
     text = _substitute("server.properties", template, values)
     if config.security is None:
@@ -122,6 +176,22 @@ def render_server_properties(
         + "\n\n"
         + _substitute("server-secure.properties", secure_template, values)
     )
+
+
+def _replication(member: ClusterMember | None) -> dict[str, object]:
+    if member is None:  # one broker: one replica; session timing at Kafka's defaults
+        return {
+            "replication_factor": 1,
+            "min_insync_replicas": 1,
+            "session_timeout_ms": 9000,
+            "heartbeat_interval_ms": 2000,
+        }
+    return {
+        "replication_factor": member.replication_factor,
+        "min_insync_replicas": member.min_insync_replicas,
+        "session_timeout_ms": member.session_timeout_ms,
+        "heartbeat_interval_ms": member.heartbeat_interval_ms,
+    }
 
 
 def _substitute(name: str, template: str, values: dict[str, object]) -> str:

@@ -25,12 +25,14 @@ def ensure_topics(
     retention_ms: int | None = None,
     timeout: float = 30.0,
     config: Mapping[str, str] | None = None,
+    topic_config: Mapping[str, str] | None = None,
 ) -> dict[str, int]:
     """Create the topics that do not exist yet; return name → partition count for all of them.
 
     Idempotent: an existing topic is left as it is (its partition count is reported, not
     changed), and a topic another client creates at the same moment is not an error.
-    `config` holds extra client settings, e.g. a secured broker's login (`client_config`).
+    `config` holds extra client settings, e.g. a secured broker's login (`client_config`);
+    `topic_config` extra settings of the created topics (e.g. `cleanup.policy`).
     """
     wanted = list(dict.fromkeys(names))
     admin = _admin(bootstrap, config)
@@ -38,6 +40,7 @@ def ensure_topics(
     missing = [name for name in wanted if name not in existing]
     if missing:
         settings = {"retention.ms": str(retention_ms)} if retention_ms is not None else {}
+        settings.update(topic_config or {})
         # Replication factor left to the broker's default: 1 locally, the cluster's elsewhere.
         requests = [NewTopic(name, num_partitions=partitions, config=settings) for name in missing]
         futures = admin.create_topics(requests, operation_timeout=timeout, request_timeout=timeout)

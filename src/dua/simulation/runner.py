@@ -67,6 +67,7 @@ class ClientFactory:
     topic_consent: str
     spool_root: Path
     kafka_options: dict[str, str] = field(default_factory=dict)
+    schema_registry_url: str | None = None  # None: single-object framing, no registry
 
     def __call__(self, service: str) -> AuditClient:
         return AuditClient(
@@ -78,6 +79,7 @@ class ClientFactory:
                 topic_consent=self.topic_consent,
                 spool_dir=self.spool_root / service,
                 kafka_options=self.kafka_options,
+                schema_registry_url=self.schema_registry_url,
             ),
             metrics=False,
         )

@@ -1,46 +1,5 @@
-"""Stream processing of data-usage-audit: the policy engine (and the Faust app around it).
+"""Stream processing of data-usage-audit: the Faust processor and the violation notifier.
 
-Importing this package never imports Faust: the processor lives in `dua_stream.processor`.
+Importing this package never imports Faust: the processor lives in `dua_stream.processor`,
+the notifier in `dua_stream.notifier`. The policy engine they run is `dua_policy`.
 """
-
-from dua_stream.policy import (
-    Element,
-    Engine,
-    Finding,
-    Label,
-    MemoryState,
-    Policy,
-    PolicyError,
-    Problem,
-    Purpose,
-    Rule,
-    RuleState,
-    TaggedElement,
-    Verdict,
-    consent_key,
-    load_policy,
-    parse_policy,
-    reidentification_key,
-    violation_id,
-)
-
-__all__ = [
-    "Element",
-    "Engine",
-    "Finding",
-    "Label",
-    "MemoryState",
-    "Policy",
-    "PolicyError",
-    "Problem",
-    "Purpose",
-    "Rule",
-    "RuleState",
-    "TaggedElement",
-    "Verdict",
-    "consent_key",
-    "load_policy",
-    "parse_policy",
-    "reidentification_key",
-    "violation_id",
-]

@@ -113,9 +113,7 @@ def test_classify_reads_a_file_with_a_custom_policy(tmp_path: Path) -> None:
     """--input and --policy: a custom YAML rule shows in the output."""
     from importlib import resources  # noqa: PLC0415
 
-    default = (
-        resources.files("dua_stream.policy").joinpath("default_policy.yaml").read_text("utf-8")
-    )
+    default = resources.files("dua_policy").joinpath("default_policy.yaml").read_text("utf-8")
     policy = tmp_path / "custom.yaml"
     policy.write_text(
         default
@@ -141,9 +139,7 @@ def test_policy_from_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     """Without --policy, DUA_POLICY names the policy file."""
     from importlib import resources  # noqa: PLC0415
 
-    default = (
-        resources.files("dua_stream.policy").joinpath("default_policy.yaml").read_text("utf-8")
-    )
+    default = resources.files("dua_policy").joinpath("default_policy.yaml").read_text("utf-8")
     policy = tmp_path / "p.yaml"
     policy.write_text(default.replace('version: "2026.11"', 'version: "2099.1"'), "utf-8")
     monkeypatch.setenv("DUA_POLICY", str(policy))

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from dua.cli import COMMANDS, cli
 from dua_schemas.avro_reader import NATIVE
+from dua_stream.processor.fastpath import NATIVE as STREAM_NATIVE
 
 
 def test_top_level_help_lists_every_command() -> None:
@@ -29,11 +30,19 @@ def test_version_names_every_component() -> None:
     """dua version prints a version line for the app and each component."""
     result = CliRunner().invoke(cli, ["version"])
     assert result.exit_code == 0
-    for dist in ("data-usage-audit", "dua-schemas", "dua-producer", "dua-stream", "dua-sink"):
+    for dist in (
+        "data-usage-audit",
+        "dua-schemas",
+        "dua-policy",
+        "dua-producer",
+        "dua-stream",
+        "dua-sink",
+        "dua-compliance",
+    ):
         assert f"{dist} 0.1.0" in result.output
-    native = (
-        "dua-schemas-native 0.1.0 "
-        "(native Avro readers and writers, the processor's native access path)"
-    )
+    native = "dua-schemas-native 0.1.0 (native Avro readers and writers)"
     assert (native in result.output) == (NATIVE is not None), result.output
     assert ("dua-schemas-native not installed" in result.output) == (NATIVE is None)
+    stream = "dua-stream-native 0.1.0 (the processor's native access path)"
+    assert (stream in result.output) == (STREAM_NATIVE is not None), result.output
+    assert ("dua-stream-native not installed" in result.output) == (STREAM_NATIVE is None)

@@ -24,7 +24,7 @@ def _no_outside_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 @pytest.fixture
 def default_text() -> str:
     """The shipped default policy's text."""
-    return resources.files("dua_stream.policy").joinpath("default_policy.yaml").read_text("utf-8")
+    return resources.files("dua_policy").joinpath("default_policy.yaml").read_text("utf-8")
 
 
 def run(*args: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import fields
 from pathlib import Path
 
@@ -23,14 +24,22 @@ def _a_broker_and_state_dir(
     monkeypatch.setenv("DUA_STATE_DIR", str(tmp_path))
 
 
-def test_every_tuning_value_has_a_setting_with_the_same_default() -> None:
-    """The settings repeat Tuning's defaults (to keep Faust out of every command's start):
-    a value added to Tuning, or a default changed on one side only, fails here."""
-    defaults = Settings.model_fields
+def test_every_tuning_value_is_a_setting_that_takes_its_default_from_tuning(
+    written_defaults: dict[str, ast.expr],
+) -> None:
+    """Each Tuning value has a DUA_PROCESSOR_<FIELD> setting whose default is read from Tuning,
+    not restated: a value added to Tuning without a setting, or a default written out in the
+    settings, fails here."""
+    tuning = Tuning()
     for field in fields(Tuning):
         setting = f"processor_{field.name}"
-        assert setting in defaults, f"Tuning.{field.name} has no DUA_{setting.upper()}"
-        assert defaults[setting].default == field.default, setting
+        assert setting in Settings.model_fields, f"Tuning.{field.name} has no DUA_{setting.upper()}"
+        written = written_defaults[setting]
+        assert isinstance(written, ast.Attribute), (
+            f"{setting} restates its default ({ast.unparse(written)}): take Tuning's"
+        )
+        assert written.attr == field.name, f"{setting} defaults to {ast.unparse(written)}"
+        assert Settings.model_fields[setting].default == getattr(tuning, field.name), setting
 
 
 def test_without_settings_the_processor_runs_with_the_measured_defaults() -> None:

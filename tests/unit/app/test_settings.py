@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import pytest
 
-from dua.settings import load_settings
-from dua_schemas import ConfigError
+from dua.settings import Settings, load_settings
+from dua_schemas import ConfigError, Topics
+from dua_sink.sink_config import SinkConfig
 
 pytestmark = pytest.mark.usefixtures("clean_settings_env")
 
@@ -15,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("clean_settings_env")
 def test_defaults() -> None:
     """Without configuration the topics carry dua. names and ClickHouse is chDB under .dua."""
     settings = load_settings()
-    assert settings.topics == {
+    assert asdict(settings.topics) == {
         "raw": "dua.access.raw",
         "consent": "dua.consent",
         "tagged": "dua.access.tagged",
@@ -24,6 +27,40 @@ def test_defaults() -> None:
     }
     assert settings.kafka_bootstrap is None
     assert settings.effective_clickhouse_dsn == f"chdb://{(Path('.dua') / 'clickhouse').resolve()}"
+
+
+def test_the_topic_settings_take_their_defaults_from_the_pipeline_topics(
+    written_defaults: dict[str, ast.expr],
+) -> None:
+    """Each topic has a DUA_TOPIC_<ROLE> setting whose default is read from `Topics`, the one
+    definition the SDK, the processor and the sink share, not restated."""
+    pipeline = Topics()
+    for field in fields(Topics):
+        setting = f"topic_{field.name}"
+        written = written_defaults[setting]
+        assert isinstance(written, ast.Attribute), (
+            f"{setting} restates its default ({ast.unparse(written)}): take Topics'"
+        )
+        assert written.attr == field.name, f"{setting} defaults to {ast.unparse(written)}"
+        assert Settings.model_fields[setting].default == getattr(pipeline, field.name), setting
+
+
+SINK_DEFAULTS = ("flush_interval_s", "batch_max_rows", "max_buffered_rows", "query_port")
+
+
+def test_the_sink_settings_take_their_defaults_from_the_sink(
+    written_defaults: dict[str, ast.expr],
+) -> None:
+    """DUA_SINK_* batching and port defaults are read from `SinkConfig`, not restated."""
+    owned = {field.name: field.default for field in fields(SinkConfig)}
+    for name in SINK_DEFAULTS:
+        setting = f"sink_{name}"
+        written = written_defaults[setting]
+        assert isinstance(written, ast.Subscript), (
+            f"{setting} restates its default ({ast.unparse(written)}): take SinkConfig's"
+        )
+        assert ast.unparse(written.slice) == repr(name), f"{setting} reads {ast.unparse(written)}"
+        assert Settings.model_fields[setting].default == owned[name], setting
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:

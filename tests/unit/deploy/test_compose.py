@@ -154,8 +154,7 @@ def test_topics_created_are_the_settings_topics() -> None:
     script = " ".join(SERVICES["kafka-init"]["command"])
     listed = re.search(r"for topic in ([^;]+);", script)
     assert listed is not None
-    defaults = {f"topic_{role}" for role in Settings.model_construct().topics}
-    expected = {Settings.model_fields[field].default for field in defaults}
+    expected = set(Settings.model_construct().topics.names())  # the settings' defaults
     assert set(listed.group(1).split()) == expected
 
 
@@ -246,3 +245,35 @@ def test_prometheus_reaches_alertmanager() -> None:
     assert targets == ["alertmanager:9093"]
     assert 9093 in _listening("alertmanager")
     assert "./deploy/prometheus:/etc/prometheus:ro" in SERVICES["prometheus"]["volumes"]
+
+
+def test_schema_registry_stores_its_schemas_in_the_kafka_service() -> None:
+    """The registry is Confluent's, pinned, keeps `_schemas` on the one broker (1 replica)
+    and refuses a schema that cannot read the data written before it (BACKWARD)."""
+    registry = SERVICES["schema-registry"]
+    assert registry["image"].startswith("confluentinc/cp-schema-registry:")
+    env = _environment(registry)
+    assert env["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"] == "PLAINTEXT://kafka:9092"
+    assert 9092 in _listening("kafka")
+    broker = _environment(SERVICES["kafka"])
+    assert (
+        env["SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR"]
+        == broker["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"]
+    )
+    assert env["SCHEMA_REGISTRY_SCHEMA_COMPATIBILITY_LEVEL"] == "backward"
+    (port,) = re.findall(r":(\d+)$", env["SCHEMA_REGISTRY_LISTENERS"])
+    assert int(port) in _listening("schema-registry")
+    assert registry["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert "healthcheck" in registry
+
+
+@pytest.mark.parametrize("name", ["processor", "sink", "notifier"])
+def test_dua_services_use_the_schema_registry(name: str) -> None:
+    """The processor, sink and notifier read and write through the registry, once it answers."""
+    service = SERVICES[name]
+    url = _environment(service)["DUA_SCHEMA_REGISTRY_URL"]
+    match = re.fullmatch(r"http://([a-z-]+):(\d+)", url)
+    assert match, url
+    assert match.group(1) in SERVICES
+    assert int(match.group(2)) in _listening(match.group(1))
+    assert service["depends_on"][match.group(1)]["condition"] == "service_healthy"

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[3]
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 GRAFANA = REPO / "deploy" / "grafana"
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-COMPONENTS = ("schemas", "producers", "stream_processors", "sinks")
+COMPONENTS = ("schemas", "policy", "producers/python", "stream_processors", "sinks", "compliance")
 
 
 def _instructions(keyword: str) -> list[str]:
@@ -29,23 +29,30 @@ def test_base_image_and_entrypoint() -> None:
     assert json.loads(_instructions("ENTRYPOINT")[0]) == ["dua"]
 
 
-def test_the_native_readers_are_built_in_a_stage_and_installed() -> None:
-    """A Rust stage builds the schemas/native wheel with the pinned maturin; the image
-    installs it and checks that `dua version` reports the native readers."""
+def test_the_native_builds_are_built_in_a_stage_and_installed() -> None:
+    """A Rust stage builds the schemas/native and stream_processors/native wheels (one cargo
+    workspace) with the pinned maturin; the image installs them and checks that `dua version`
+    reports both."""
     stages = _instructions("FROM")
     assert len(stages) == 2
     image, _as, name = stages[0].split()
     rust = re.fullmatch(r"rust:(\d+)\.(\d+)-slim-bookworm", image)
     assert rust is not None
     assert (int(rust[1]), int(rust[2])) >= (1, 85)  # pyo3's rust-version
-    native = REPO / "schemas" / "native"
-    maturin = re.search(r'"maturin==([\d.]+)"', (native / "pyproject.toml").read_text())
-    assert maturin is not None
-    assert f"maturin=={maturin[1]}" in DOCKERFILE
+    builds = " ".join(run for run in _instructions("RUN") if "maturin build" in run)
+    for crate in ("schemas/native", "stream_processors/native"):
+        native = REPO / crate
+        maturin = re.search(r'"maturin==([\d.]+)"', (native / "pyproject.toml").read_text())
+        assert maturin is not None
+        assert f"maturin=={maturin[1]}" in DOCKERFILE
+        assert f"COPY {crate}/ {crate}/" in DOCKERFILE
+        assert crate in builds
+    assert "COPY Cargo.toml ./" in DOCKERFILE  # the workspace: the crates share a target
     assert f"COPY --from={name} /wheels/ /tmp/wheels/" in DOCKERFILE
     installs = [run for run in _instructions("RUN") if "pip install -c" in run]
     assert any("/tmp/wheels/*.whl" in run for run in installs)
     assert 'dua version | grep -q "native Avro readers"' in DOCKERFILE
+    assert 'dua version | grep -q "native access path"' in DOCKERFILE
 
 
 def test_copied_paths_exist_and_are_not_ignored() -> None:

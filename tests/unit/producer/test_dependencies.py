@@ -10,7 +10,17 @@ from pathlib import Path
 import dua_producer
 
 ALLOWED = {"dua_producer", "dua_schemas", "confluent_kafka", "fastavro", "prometheus_client"}
-PIPELINE = ("faust", "chdb", "clickhouse_connect", "pydantic", "dua", "dua_stream", "dua_sink")
+PIPELINE = (
+    "faust",
+    "chdb",
+    "clickhouse_connect",
+    "pydantic",
+    "dua",
+    "dua_policy",
+    "dua_stream",
+    "dua_sink",
+    "dua_compliance",
+)
 
 
 def imported_roots(path: Path) -> set[str]:

@@ -16,8 +16,8 @@ from dua.simulation import (
     Scenario,
     plan,
 )
+from dua_policy import Engine, MemoryState, load_policy
 from dua_schemas import DataAccessEvent, event_from_json
-from dua_stream import Engine, MemoryState, load_policy
 
 ENGINE = Engine(load_policy())
 ALL_RULES = 13  # DOMAIN.md's stateless rules, 1 to 13

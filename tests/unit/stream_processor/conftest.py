@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from dua_policy import Engine, load_policy
 from dua_schemas import WireCodec
 from dua_schemas.avro_reader import NATIVE
 from dua_schemas.testing import access_record
-from dua_stream import Engine, load_policy
 from dua_stream.processor import ProcessorTopics, RecordCodec
+from dua_stream.processor.fastpath import NATIVE as STREAM_NATIVE
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 TOPICS = ProcessorTopics("raw", "consent", "tagged", "violations", "dlq")
@@ -31,16 +32,18 @@ class Message:
     value: bytes | None
 
 
-def use_backend(param: str) -> bool:
+def use_backend(param: str, *, modules: tuple[str, ...] = ("dua_schemas_native",)) -> bool:
     """For fixtures parametrized over `native` and `python`: True for the native build.
 
-    Skips the native case when the build is not installed; under CI, where `make setup`
-    builds it, fails instead, so those tests are never skipped there in silence.
+    Skips the native case when a build of `modules` is not installed; under CI, where
+    `make setup` builds them, fails instead, so those tests are never skipped there in silence.
     """
-    if param == "native" and NATIVE is None:
+    installed = {"dua_schemas_native": NATIVE, "dua_stream_native": STREAM_NATIVE}
+    missing = [name for name in modules if installed[name] is None]
+    if param == "native" and missing:
         if os.environ.get("CI"):
-            pytest.fail("dua_schemas_native is not installed; `make setup` builds it")
-        pytest.skip("dua_schemas_native is not installed (`make setup` builds it with cargo)")
+            pytest.fail(f"{', '.join(missing)} not installed; `make setup` builds it")
+        pytest.skip(f"{', '.join(missing)} not installed (`make setup` builds it with cargo)")
     return param == "native"
 
 

@@ -12,9 +12,11 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dua_policy import Engine, MemoryState
 from dua_schemas import (
     CONSENT_CHANGE,
     DATA_ACCESS_EVENT,
+    EPOCH,
     RECORD_NAMES,
     REJECTED_EVENT,
     TAGGED_ACCESS_EVENT,
@@ -22,23 +24,20 @@ from dua_schemas import (
     Decoded,
     UndecodablePayload,
     WireCodec,
+    to_millis,
 )
 from dua_schemas import avro_reader as avro_reader_module
 from dua_schemas import wire as wire_module
 from dua_schemas.avro_reader import compile_reader
-from dua_stream import Engine, MemoryState
+from dua_schemas.avro_writer import zigzag
 from dua_stream.processor import RecordCodec, Rejection, SourcePosition, rejected_record
-from dua_stream.processor.avro_writer import zigzag
 
 from .conftest import T0, access_event, ad_event, opt_out, use_backend
 
 Reader = Callable[[bytes, int], tuple[dict[str, Any], int]]
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MS_MIN = (datetime(1, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(milliseconds=1)
-MS_MAX = (datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC) - EPOCH) // timedelta(
-    milliseconds=1
-)
+MS_MIN = to_millis(datetime(1, 1, 1, tzinfo=UTC))
+MS_MAX = to_millis(datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC))
 LONGS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 SYMBOLS = [f"S{i}" for i in range(70)]  # past 63: indexes written in two bytes too
 

@@ -6,8 +6,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dua_policy import Engine
 from dua_schemas import WireCodec
-from dua_stream import Engine
 from dua_stream.processor import BatchProcessor, RecordCodec, TableState
 from dua_stream.processor.batch import MAX_CLOCK_AHEAD
 

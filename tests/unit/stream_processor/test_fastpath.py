@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
+from dua_policy import Engine, load_policy
 from dua_schemas import ACTOR_KINDS, DESTINATION_KINDS, OPERATIONS, PROCESSING_STATES, WireCodec
-from dua_stream import Engine, load_policy
 from dua_stream.processor import BatchProcessor, BatchResult, RecordCodec, TableState
 
 from .conftest import (
@@ -37,7 +37,7 @@ from .conftest import (
 
 @pytest.fixture(params=["native"])
 def native(request: pytest.FixtureRequest) -> bool:
-    return use_backend(request.param)
+    return use_backend(request.param, modules=("dua_schemas_native", "dua_stream_native"))
 
 
 @dataclass

@@ -28,7 +28,7 @@ def _write(path: Path, text: str, stamp: int) -> None:
 
 @pytest.fixture
 def policy(tmp_path: Path) -> tuple[Path, str]:
-    text = (resources.files("dua_stream.policy") / "default_policy.yaml").read_text("utf-8")
+    text = (resources.files("dua_policy") / "default_policy.yaml").read_text("utf-8")
     path = tmp_path / "policy.yaml"
     _write(path, text, 1)
     return path, text

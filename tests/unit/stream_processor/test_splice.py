@@ -12,9 +12,9 @@ from fastavro import parse_schema, schemaless_writer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dua_policy import Engine, MemoryState, Verdict
 from dua_schemas import DATA_ACCESS_EVENT, TAGGED_ACCESS_EVENT, WireCodec
 from dua_schemas.avro_reader import NATIVE, compile_program
-from dua_stream import Engine, MemoryState, Verdict
 from dua_stream.processor import RecordCodec
 from dua_stream.processor.splice import TaggedSplicer
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from faust.serializers import codecs
 
-from dua_stream import Engine, MemoryState
+from dua_policy import Engine, MemoryState
 from dua_stream.processor import TableState
 from dua_stream.processor.state import decode_key, encode_key
 

@@ -2,10 +2,10 @@
 
 Reading is `WireCodec.decode` (it reads bodies of the newest schema versions with readers
 compiled from the schemas). Writing, when there is no schema registry: outputs are written by
-writers compiled from the schemas (`avro_writer.py`), byte for byte what fastavro writes, and
-a tagged event whose input came in single-object framing with the newest DataAccessEvent
-schema is spliced from the input's own bytes (`splice.py`). With a registry, everything goes
-through `WireCodec` unchanged.
+writers compiled from the schemas (`dua_schemas.avro_writer`), byte for byte what fastavro
+writes, and a tagged event whose input came in single-object framing with the newest
+DataAccessEvent schema is spliced from the input's own bytes (`splice.py`). With a registry,
+everything goes through `WireCodec` unchanged.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from fastavro import schemaless_writer
 
+from dua_policy import Verdict
 from dua_schemas import (
     DATA_ACCESS_EVENT,
     RECORD_NAMES,
@@ -25,8 +26,7 @@ from dua_schemas import (
     InvalidEvent,
     WireCodec,
 )
-from dua_stream.policy import Verdict
-from dua_stream.processor.avro_writer import compile_writer
+from dua_schemas.avro_writer import compile_writer
 from dua_stream.processor.splice import TaggedSplicer
 
 SINGLE_OBJECT_MAGIC: Final = b"\xc3\x01"

@@ -10,25 +10,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Literal, TypeAlias
 
+from dua_schemas import Topics
 
-@dataclass(frozen=True, slots=True)
-class ProcessorTopics:
-    """The five topics the processor reads and writes."""
+# The five topics the processor reads and writes: the pipeline's, defined once in dua_schemas.
+ProcessorTopics: TypeAlias = Topics
 
-    raw: str
-    consent: str
-    tagged: str
-    violations: str
-    dlq: str
+# What librdkafka's `compression.type` takes for the processor's outputs.
+ProducerCompression: TypeAlias = Literal["none", "gzip", "snappy", "lz4", "zstd"]
 
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
     """Batching, buffering and commit values; the defaults are the ones measured in bench/.
 
-    See stream_processors/README.md for why each value is what it is. `dua run processor`
-    takes each from `DUA_PROCESSOR_<FIELD>` (`dua.settings`, which repeats these defaults).
+    See stream_processors/README.md for why each value is what it is. These are the only
+    defaults: `dua run processor` takes each value from `DUA_PROCESSOR_<FIELD>`, whose setting
+    (`dua.settings`) defaults to the value here.
     """
 
     # Batches produced but not yet confirmed by the broker; a full window pauses fetching.
@@ -52,7 +51,7 @@ class Tuning:
     # Output producer (confluent-kafka): how long it waits to fill a batch, and its queue.
     producer_linger_ms: int = 20
     producer_queue_max_messages: int = 500_000
-    producer_compression: str = "lz4"
+    producer_compression: ProducerCompression = "lz4"
     # How often the policy file is checked for a new version (seconds).
     policy_poll_s: float = 2.0
     # Re-identification entries whose newest time is this far behind the partition's newest

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dua_stream.policy import Engine, PolicyError, load_policy
+from dua_policy import Engine, PolicyError, load_policy
 
 log = logging.getLogger("dua_stream.processor.reload")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final, NamedTuple
 
+from dua_policy import Verdict
 from dua_schemas import REJECTED_EVENT, VIOLATION
-from dua_stream.policy import Verdict
 from dua_stream.processor.codec import RecordCodec
 from dua_stream.processor.config import ProcessorTopics
 from dua_stream.processor.reject import (

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from dua_policy import TaggedElement, Verdict
 from dua_schemas.avro_reader import compile_program, native_build, read_long
-from dua_stream.policy import TaggedElement, Verdict
-from dua_stream.processor.avro_writer import Write, compile_fields
+from dua_schemas.avro_writer import Write, compile_fields
 
 Skip = Callable[[bytes, int], int]  # (body, position) -> position after the value
 Step = tuple[int, int, int]  # (first input field, end input field, -1) or (-1, -1, writer index)
@@ -279,6 +279,7 @@ class TaggedSplicer:
         "_header",
         "_last_input_field",
         "_native",
+        "_plan",
         "_skips",
         "_steps",
         "_values",
@@ -297,9 +298,10 @@ class TaggedSplicer:
     ) -> None:
         self._header = header
         self._native: Any = None
+        self._plan: SplicePlan | None = None
         self._values: tuple[Callable[[Verdict, datetime], Any], ...] = ()
         if native is not None:
-            self._native, self._values = native
+            self._native, self._plan, self._values = native
         self._skips = tuple(skips)
         self._steps = tuple(steps)
         self._writers = tuple(writers)
@@ -399,7 +401,7 @@ class TaggedSplicer:
         """The native `Splicer` with what each of its values is, for a native caller that has
         no verdict object (`dua_stream.processor.fastpath`); None when `encode` is not native
         or a value is of another kind than those listed in `NativeSplice`."""
-        if self._native is None:
+        if self._native is None or self._plan is None:
             return None
         kinds: list[str] = []
         processed_at: Callable[[datetime], bytes] | None = None
@@ -418,7 +420,7 @@ class TaggedSplicer:
                 return None
         if processed_at is None or elements is None:
             return None
-        return NativeSplice(self._native, tuple(kinds), processed_at, elements)
+        return NativeSplice(self._native, self._plan, tuple(kinds), processed_at, elements)
 
     def encode(self, body: bytes, start: int, verdict: Verdict, processed_at: datetime) -> bytes:
         """The framed TaggedAccessEvent of `verdict`, whose event was decoded from
@@ -448,17 +450,32 @@ class TaggedSplicer:
         return b"".join(parts)
 
 
-# (the native `Splicer`, the functions giving the values its steps name, in order)
-NativePlan = tuple[Any, tuple[Callable[[Verdict, datetime], Any], ...]]
+@dataclass(frozen=True, slots=True)
+class SplicePlan:
+    """The arguments of a native `Splicer`, as plain data: the access and tagged programs
+    (`compile_program`), the output's framing, the steps (("copy", first, stop), ("write",
+    node, value), ("attr", node, name), ("raw", value)) and how many input fields to bound."""
+
+    input_program: list[tuple[str, Any]]
+    output_program: list[tuple[str, Any]]
+    header: bytes
+    steps: list[tuple[Any, ...]]
+    needed: int
+
+
+# (the native `Splicer`, its plan, the functions giving the values its steps name, in order)
+NativePlan = tuple[Any, SplicePlan, tuple[Callable[[Verdict, datetime], Any], ...]]
 
 
 @dataclass(frozen=True, slots=True)
 class NativeSplice:
-    """The native `Splicer` of a `TaggedSplicer` and what its values are, in order:
-    "processed_at" (bytes: `processed_at(moment)`), "elements" (bytes: `elements(tagged)`)
-    and "summaries" (the violation summaries of the event's findings, as `_summaries`)."""
+    """The native `Splicer` of a `TaggedSplicer`, its plan as plain data (from which another
+    native module builds its own), and what its values are, in order: "processed_at" (bytes:
+    `processed_at(moment)`), "elements" (bytes: `elements(tagged)`) and "summaries" (the
+    violation summaries of the event's findings, as `_summaries`)."""
 
     splicer: Any
+    plan: SplicePlan
     values: tuple[str, ...]
     processed_at: Callable[[datetime], bytes]
     elements: Callable[[tuple[TaggedElement, ...]], bytes]
@@ -509,5 +526,8 @@ def _native_plan(
         else:
             native_steps.append(("write", nodes[name], len(values)))
             values.append(getter)
-    splicer = native_build("Splicer", access_program, tagged_program, header, native_steps, needed)
-    return None if splicer is None else (splicer, tuple(values))
+    plan = SplicePlan(access_program, tagged_program, header, native_steps, needed)
+    splicer = native_build(
+        "Splicer", plan.input_program, plan.output_program, plan.header, plan.steps, plan.needed
+    )
+    return None if splicer is None else (splicer, plan, tuple(values))

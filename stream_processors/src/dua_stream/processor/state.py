@@ -20,7 +20,7 @@ from typing import Any, Final, NamedTuple
 
 import orjson
 
-from dua_stream.policy.state import REIDENTIFICATION_PREFIX
+from dua_policy.state import REIDENTIFICATION_PREFIX
 
 CONSENT_TABLE: Final = "consent"
 REIDENTIFICATION_TABLE: Final = "reidentification"
@@ -80,6 +80,18 @@ def _dumps(value: Any) -> bytes:
         )
 
 
+class StateView(NamedTuple):
+    """The stores of a `TableState`, the objects themselves (not copies), for a native caller
+    that reads and writes them exactly as `get`, `put` and `at` do, then sets `partition` and
+    `event_ms` (see `dua_stream.processor.fastpath`); it reads them only when they are dicts.
+    """
+
+    consent: Store  # `consent:<subject>` -> value
+    reidentification: Store  # `reid:<subject>` -> {"p": partition, "t": newest ms, "v": value}
+    changes: dict[tuple[str, str], int]  # (table, key) changed -> partition, until drained
+    watermarks: dict[int, int]  # partition -> newest event time seen (ms)
+
+
 class TableState:
     """`RuleState` over two table stores; set `at(partition, event_ms)` before each event.
 
@@ -115,6 +127,10 @@ class TableState:
         self.event_ms = event_ms
         if event_ms > self.watermarks.get(partition, 0):
             self.watermarks[partition] = event_ms
+
+    def view(self) -> StateView:
+        """The stores themselves, for a native caller (see `StateView`)."""
+        return StateView(self._consent, self._reid, self._changes, self.watermarks)
 
     def get(self, key: str) -> dict[str, Any] | None:
         if key.startswith(REIDENTIFICATION_PREFIX):

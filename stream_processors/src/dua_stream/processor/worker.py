@@ -75,10 +75,10 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
         dlq_prefix_bytes=config.tuning.dlq_prefix_bytes,
     )
     if processor.native:
-        log.info("access events: native path (dua_schemas_native.AccessPath)")
+        log.info("access events: native path (dua_stream_native.AccessPath)")
     else:
         log.info(
-            "access events: Python path (same results, ~3x slower): the native build is "
+            "access events: Python path (same results, ~2x slower): the native builds are "
             "not installed or not in use (schema registry); `make setup` builds it with cargo"
         )
     deliverer = Deliverer(

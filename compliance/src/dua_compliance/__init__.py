@@ -1,0 +1,54 @@
+"""The compliance team's read side of data-usage-audit: questions asked of the audit tables.
+
+- `HttpReader`, `Reader`: read the audit tables over ClickHouse's HTTP interface (a server,
+  or the sink's read-only endpoint); the application picks which (`dua.read_path`).
+- `saved_queries()`, `run_saved(...)`: the library of saved questions.
+- `subject_accesses(...)`: every access to one person's data (subject-access report).
+- `collect_report(...)`, `render_text(...)`, `render_html(...)`: the report and its charts.
+- `stored_events(...)`, `backtest(...)`: what a candidate policy would have found on the
+  stored access events.
+"""
+
+from dua_compliance.backtest import BacktestResult, FindingChange, backtest, render_backtest
+from dua_compliance.errors import QueryError, QueryRefused, ReaderUnavailable, UnknownSavedQuery
+from dua_compliance.event_replay import StoredEvent, stored_events
+from dua_compliance.html_report import render_html
+from dua_compliance.http_reader import HttpReader
+from dua_compliance.json_compact import QueryResult, parse_json_compact
+from dua_compliance.reader import Reader
+from dua_compliance.report_data import ReportData, collect_report
+from dua_compliance.report_text import render_text
+from dua_compliance.result_format import OutputFormat, render_result
+from dua_compliance.saved_queries import SavedQuery, run_saved, saved_queries, saved_query
+from dua_compliance.subject_access import subject_accesses
+from dua_compliance.time_window import parse_duration, window_start
+
+__all__ = [
+    "BacktestResult",
+    "FindingChange",
+    "HttpReader",
+    "OutputFormat",
+    "QueryError",
+    "QueryRefused",
+    "QueryResult",
+    "Reader",
+    "ReaderUnavailable",
+    "ReportData",
+    "SavedQuery",
+    "StoredEvent",
+    "UnknownSavedQuery",
+    "backtest",
+    "collect_report",
+    "parse_duration",
+    "parse_json_compact",
+    "render_backtest",
+    "render_html",
+    "render_result",
+    "render_text",
+    "run_saved",
+    "saved_queries",
+    "saved_query",
+    "stored_events",
+    "subject_accesses",
+    "window_start",
+]

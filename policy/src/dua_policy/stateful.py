@@ -1,0 +1,101 @@
+"""The two stateful rule kinds: opted-out consent, and re-identification over a window."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, cast
+
+from dua_policy.state import REIDENTIFICATION_PREFIX, RuleState, consent_key
+from dua_schemas import CONSENT_FLAGS, ConsentChange, DataAccessEvent, to_millis
+
+PRUNE_ABOVE: Final = 4  # actors per subject kept before entries past the window are dropped
+
+
+def record_consent(change: ConsentChange, state: RuleState) -> None:
+    """Keep the subject's latest consent change; an older one arriving late is ignored."""
+    key = consent_key(change["subject_id"])
+    at = to_millis(change["occurred_at"])
+    known = state.get(key)
+    if known is not None and known.get("occurred_at", 0) > at:
+        return
+    value: dict[str, Any] = {"occurred_at": at}
+    for flag in CONSENT_FLAGS:
+        value[flag] = bool(change[flag])
+    state.put(key, value)
+
+
+def opted_out(event: DataAccessEvent, flag: str, state: RuleState) -> bool:
+    """The flag is on the event, or the subject's latest consent change sets it."""
+    if cast(Mapping[str, bool], event["consent"])[flag]:
+        return True
+    subject = event["subject_id"]
+    if subject is None:
+        return False
+    known = state.get(consent_key(subject))
+    return bool(known and known.get(flag))
+
+
+def observe_reidentification(
+    event: DataAccessEvent,
+    linkable: bool,
+    identifying: bool,
+    window_ms: int,
+    state: RuleState,
+) -> bool:
+    """Remember this access; True when it completes a pattern that should be reported.
+
+    The pattern: one actor touches linkable elements (pseudonymized informative data) and
+    identifying elements (personal data) of one subject within `window_ms` of each other.
+    It is reported once per window per actor and subject. The access that reported it is
+    remembered (`fired_by`): delivered again (at-least-once), it reports it again, so its
+    repeated tagged event says what the first one said instead of replacing it, downstream,
+    with a copy that has no finding.
+    """
+    subject = event["subject_id"]
+    if subject is None:
+        return False
+    key = REIDENTIFICATION_PREFIX + subject
+    at = to_millis(event["occurred_at"])
+    actor = event["actor"]
+    name = actor["kind"] + ":" + actor["id"]
+    # the value is changed in place and put back: a store may hand out its own object
+    actors = state.get(key)
+    if actors is None:
+        actors = {}
+    entry = actors.get(name)
+    if entry is None:
+        entry = actors[name] = {}
+    if linkable:
+        entry["linkable_at"] = max(at, entry.get("linkable_at", at))
+    if identifying:
+        entry["identifying_at"] = max(at, entry.get("identifying_at", at))
+    # the other half of the pattern: this very access when it is both, else the latest seen
+    other = (
+        at
+        if linkable and identifying
+        else entry.get("identifying_at" if linkable else "linkable_at")
+    )
+    event_id = event["event_id"]
+    if entry.get("fired_by") == event_id:
+        fire = True  # a repeat of the access that made the finding
+    else:
+        fire = _within(at, other, window_ms) and not _within(at, entry.get("fired_at"), window_ms)
+        if fire:
+            entry["fired_at"] = at
+            entry["fired_by"] = event_id
+    if len(actors) > PRUNE_ABOVE:
+        horizon = at - window_ms
+        for stale in [n for n, e in actors.items() if _newest(e) < horizon]:
+            del actors[stale]
+    state.put(key, actors)
+    return fire
+
+
+def _newest(entry: dict[str, Any]) -> int:
+    """An actor entry's newest time (the times only: `fired_by` is an event id)."""
+    get = entry.get
+    return max(get("linkable_at", 0), get("identifying_at", 0), get("fired_at", 0))  # type: ignore[no-any-return]
+
+
+def _within(first: int | None, second: int | None, span: int) -> bool:
+    return first is not None and second is not None and abs(first - second) <= span
