@@ -13,9 +13,11 @@ NATIVE_SOURCES := Cargo.toml rustfmt.toml $(foreach c,$(NATIVE_CRATES),$(c)/Carg
 CARGO_ENV := PYO3_PYTHON=$(abspath $(BIN)/python)
 
 # Debian packages the tests use: promtool/Prometheus and Alertmanager for the alerting tests,
-# Chromium to render the HTML report headless. Installed when missing and we are root (CI, dev boxes).
-SYSTEM_PACKAGES := prometheus prometheus-alertmanager chromium
-SYSTEM_COMMANDS := promtool prometheus-alertmanager chromium
+# Chromium to render the HTML report headless and to drive the console's browser tests,
+# PostgreSQL for the console's database tests (they start their own server in a temp dir).
+# Installed when missing and we are root (CI, dev boxes).
+SYSTEM_PACKAGES := prometheus prometheus-alertmanager chromium postgresql
+SYSTEM_COMMANDS := promtool prometheus-alertmanager chromium pg_ctlcluster
 
 .PHONY: setup system-deps test lint typecheck unit integration demo bench clean
 
@@ -78,7 +80,7 @@ integration: setup
 	$(BIN)/python -m pytest tests/integration
 
 demo: setup
-	$(BIN)/dua demo
+	$(BIN)/dua demo --console
 
 bench: setup
 	$(BIN)/python -m bench
@@ -86,3 +88,67 @@ bench: setup
 clean:
 	rm -rf $(VENV) .dua .pytest_cache .mypy_cache .ruff_cache
 
+# The Java SDK (producers/java): Maven, its dependencies cached outside the repository (the
+# first run resolves them; later runs work offline with MVN_FLAGS=-o).
+MAVEN_REPO ?= $(HOME)/.cache/dua/maven
+MVN_FLAGS ?=
+MVN := mvn -B -q -f producers/java/pom.xml -Dmaven.repo.local=$(MAVEN_REPO) $(MVN_FLAGS)
+# the same to pytest (tests/conftest.py: java_classpath) and to `make bench` (bench/sdk_languages.py)
+export MAVEN_REPO MVN_FLAGS
+
+.PHONY: test-java conformance
+
+# the Java SDK's unit tests and the conformance suite (no broker); its tests against the broker
+# and the pipeline run in pytest (tests/integration/test_sdk_contract.py,
+# tests/reliability/test_sdk_verdicts.py, once per SDK)
+test-java:
+	$(MVN) test
+
+test: test-java
+
+# rewrite producers/conformance/suite from the Python reference (only when the contract changes)
+conformance: setup
+	$(BIN)/python producers/conformance/generate.py
+
+# The TypeScript SDK (producers/typescript): Node 20.19 or later and npm; its packages come from
+# the npm registry at the versions of its package-lock.json (no download addresses in it). os-lock
+# (the spool's fcntl lock) compiles a small C addon with node-gyp against the headers of the
+# installed Node (npm_config_nodedir below), so nothing is fetched from outside the registry.
+TS_SDK := producers/typescript
+TS_STAMP := $(TS_SDK)/node_modules/.installed
+NODE_PREFIX = $(shell node -p "require('path').resolve(process.execPath, '..', '..')" 2>/dev/null)
+
+.PHONY: typescript-setup test-typescript
+
+$(TS_STAMP): $(TS_SDK)/package.json $(TS_SDK)/package-lock.json
+	@node -e "const [a,b]=process.versions.node.split('.').map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)" 2>/dev/null || \
+	  { echo "setup: the TypeScript SDK needs Node 20.19 or later (and npm) on PATH" >&2; exit 1; }
+	cd $(TS_SDK) && npm_config_nodedir=$(NODE_PREFIX) npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+typescript-setup: $(TS_STAMP)
+
+# strict type check, the generated contract types' freshness, the conformance suite and the
+# client's unit tests (no broker); its tests against the broker and the pipeline run in pytest
+# (tests/integration/test_sdk_contract.py, tests/reliability/test_sdk_verdicts.py, once per SDK)
+test-typescript: typescript-setup
+	cd $(TS_SDK) && npm test
+
+test: test-typescript
+
+# The Go SDK (producers/go): Go 1.26; its modules come through the Go module proxy into the
+# default module cache (outside the repository), at the versions of its go.sum.
+GO_SDK := producers/go
+
+.PHONY: test-go
+
+# gofmt, go vet, the conformance suite and the client's tests on an in-process broker (kfake);
+# its tests against the real broker run in pytest (tests/integration/test_sdk_contract.py,
+# tests/reliability/test_sdk_verdicts.py, once per SDK)
+test-go:
+	@command -v go >/dev/null 2>&1 || { echo "test-go: the Go SDK needs Go 1.26 (go) on PATH" >&2; exit 1; }
+	@cd $(GO_SDK) && unformatted="$$(gofmt -l .)" && \
+	  if [ -n "$$unformatted" ]; then echo "gofmt: not formatted: $$unformatted" >&2; exit 1; fi
+	cd $(GO_SDK) && go vet ./... && go test ./...
+
+test: test-go

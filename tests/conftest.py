@@ -8,6 +8,9 @@ Which ones, decided once per session from the environment:
   directory, and an embedded chDB directory. One of each per session: a broker takes seconds
   to start, and chDB allows one data directory per process.
 
+The Java, TypeScript and Go SDKs' tests get each SDK's scripted service built once per session
+(`scripted_program`, parametrized over the three; the Java one from `java_classpath`).
+
 Tests isolate themselves with unique names instead: `topic_factory` and `settings_factory`
 create fresh topics, `clickhouse_database` a fresh database.
 """
@@ -20,11 +23,17 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import fields
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import clickhouse_connect
 import pytest
+from bench import sdk_languages
+from bench.sdk_languages import SdkBuildError, ToolchainMissingError
+from tests.integration.sdk_service import BY_NAME as SDK_BY_NAME
+from tests.integration.sdk_service import LANGUAGES as SDK_LANGUAGES
+from tests.integration.sdk_service import ScriptedProgram
 
 from dua.kafka import LocalBroker, cache_root, ensure_topics, free_ports, resolve_jars
 from dua.settings import Settings, load_settings
@@ -33,6 +42,7 @@ from dua_schemas import DuaError, Topics
 BACKEND_ENV = "DUA_TEST_BACKEND"
 CLICKHOUSE_IMAGE = "clickhouse/clickhouse-server:25.8"
 DEFAULT_PARTITIONS = 4
+T = TypeVar("T")
 
 # What each session fixture actually used, for the closing summary line.
 _BACKENDS = pytest.StashKey[dict[str, str]]()
@@ -210,6 +220,44 @@ def settings_factory(
         return load_settings(**values)
 
     return make
+
+
+# ---------------------------------------------------------------- the Java, TypeScript, Go SDKs
+
+
+def _built(build: Callable[[], T]) -> T:
+    """`build()`; a missing toolchain skips with its reason, except under CI (where every
+    toolchain is installed), which fails; a failed build fails."""
+    try:
+        return build()
+    except ToolchainMissingError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"{exc} (CI installs every SDK's toolchain)", pytrace=False)
+        pytest.skip(str(exc))
+    except SdkBuildError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def java_classpath() -> str:
+    """The Java SDK and its test programs (`dua.producer.ScriptedService`, ...) compiled once
+    per session by Maven, in the repository `make test-java` uses; their `java -cp` classpath."""
+    return _built(sdk_languages.java_classpath)
+
+
+@pytest.fixture(scope="session", params=[language.name for language in SDK_LANGUAGES])
+def scripted_program(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> ScriptedProgram:
+    """The Java, TypeScript and Go SDKs' scripted services in turn, each built once per
+    session (Maven, `go build`, `tsc` on what `make typescript-setup` installed)."""
+    language = SDK_BY_NAME[request.param]
+    build = language.build
+    if build is None:
+        built = request.getfixturevalue("java_classpath")
+    else:
+        built = _built(partial(build, tmp_path_factory.mktemp(f"{language.name}-sdk")))
+    return ScriptedProgram(language, language.command(built))
 
 
 # ---------------------------------------------------------------- ClickHouse

@@ -1,0 +1,9 @@
+package dua.producer;
+
+/** A ConsentChange in the record form. */
+record ConsentRecord(
+    String subjectId,
+    long occurredAtMillis,
+    boolean targetingOptOut,
+    boolean publicationConsent,
+    boolean payrollOtherUseConsent) {}
