@@ -118,14 +118,20 @@ class _InMemory:
     value: bytes | None
 
 
-def work_bound(messages: list[tuple[bytes, bytes]]) -> tuple[float, float]:
+def work_bound(messages: list[tuple[bytes, bytes]]) -> tuple[float, float, float]:
     """Events/s of the processor's per-event work alone (`BatchProcessor` on in-memory
-    input), and the outputs it makes per input."""
+    input), the outputs it makes per input, and the state's bytes per subject it holds."""
     topics = ProcessorTopics("raw", "consent", "tagged", "violations", "dlq")
     changelogs = {"consent": "consent-changelog", "reidentification": "reid-changelog"}
     engine = Engine(load_policy())
+    consent: dict[str, Any] = {}
+    reidentification: dict[str, Any] = {}
     batch = BatchProcessor(
-        RecordCodec(WireCodec()), topics, TableState({}, {}), lambda: engine, changelogs
+        RecordCodec(WireCodec()),
+        topics,
+        TableState(consent, reidentification),
+        lambda: engine,
+        changelogs,
     )
     inputs = [
         _InMemory("raw", i % PARTITIONS, i, key, value) for i, (key, value) in enumerate(messages)
@@ -138,7 +144,22 @@ def work_bound(messages: list[tuple[bytes, bytes]]) -> tuple[float, float]:
     elapsed = time.perf_counter() - started
     if outputs < len(inputs):
         raise RuntimeError(f"the in-memory processor made {outputs} outputs of {len(inputs)}")
-    return len(inputs) / elapsed, outputs / len(inputs)
+    stores = (consent, reidentification)
+    subjects = {key.split(":", 1)[1] for store in stores for key in store}
+    held = sum(
+        _deep_size(key) + _deep_size(value) for store in stores for key, value in store.items()
+    )
+    return len(inputs) / elapsed, outputs / len(inputs), held / max(1, len(subjects))
+
+
+def _deep_size(value: Any) -> int:
+    """Bytes of a JSON-like value with everything it holds (`sys.getsizeof`, recursively)."""
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        size += sum(_deep_size(k) + _deep_size(v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        size += sum(_deep_size(item) for item in value)
+    return size
 
 
 def _produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
@@ -293,7 +314,7 @@ def run(n: int = 200_000, workers: int = 1) -> dict[str, Any]:
     io_topics = {**topics, **{role: f"bench.io-{role}.{suffix}" for role in roles[2:]}}
     messages = _messages(n)
     # Before the broker starts, so the in-memory loop has the core to itself.
-    bound_rate, outputs_per_event = work_bound(messages)
+    bound_rate, outputs_per_event, state_per_subject = work_bound(messages)
     # Kafka's own default group join delay, as a production broker has: a pool's workers
     # join their group together (at 0 the first one starts alone and hands partitions over
     # as the others join, which in a run of seconds decides the figure).
@@ -315,6 +336,8 @@ def run(n: int = 200_000, workers: int = 1) -> dict[str, Any]:
         "ceiling_decode_only_per_s": round(ceiling_rate),
         "work_bound_per_s": round(bound_rate),
         "outputs_per_event": round(outputs_per_event, 3),
+        # consent history, accesses kept for a consent re-check, re-identification windows
+        "state_bytes_per_subject": round(state_per_subject),
         "io_bound_per_s": round(io_rate),
         "io_bound_steady_per_s": round(io_steady),
         "processor_per_s": round(processor_rate),

@@ -220,6 +220,19 @@ class Settings(BaseSettings):
         ge=0,
         description="Allocations between young garbage collections (0: CPython's own settings).",
     )
+    processor_consent_grace_ms: int = Field(
+        _TUNING.consent_grace_ms,
+        ge=0,
+        le=600_000,
+        description="Milliseconds a raw record waits for consent changes produced before it; "
+        "a violation a consent change finds later is marked as detected late.",
+    )
+    processor_consent_retention_days: float = Field(
+        _TUNING.consent_retention_days,
+        gt=0,
+        le=3650,
+        description="Days of consent history, and of accesses kept for a consent re-check.",
+    )
     sink_group: str = Field("dua-sink", description="Kafka consumer group of `dua run sink`.")
     sink_flush_interval_s: float = Field(
         _SINK["flush_interval_s"],
@@ -282,6 +295,30 @@ class Settings(BaseSettings):
     notifier_metrics_port: int = Field(
         9473, ge=0, le=65535, description="Prometheus metrics port of the notifier (0: a free one)."
     )
+    console_host: str = Field(
+        "127.0.0.1", description="Address `dua console` listens on (0.0.0.0 in containers)."
+    )
+    console_port: int = Field(
+        8470, ge=1, le=65535, description="Port of the compliance console (`dua console`)."
+    )
+    console_database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL of the console's database (triage, users, its audit log), "
+        "e.g. postgresql+psycopg://user:pw@host/db. Unset: SQLite in <state_dir>/console.db.",
+    )
+    console_secure_cookies: bool = Field(
+        False, description="Console session cookies only over HTTPS (set it behind TLS)."
+    )
+    console_trusted_user_header: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="Header of an authenticating reverse proxy the console trusts as the "
+        "user's name (single sign-on). Unset: off; only set it when the proxy strips the "
+        "header from clients.",
+    )
+    console_session_hours: float = Field(
+        8.0, gt=0, le=720, description="Hours a console session lasts."
+    )
     metrics_host: str = Field(
         "127.0.0.1",
         description="Address the /metrics endpoints listen on; 0.0.0.0 in containers, so "
@@ -301,6 +338,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "notifier_webhook_url",
+        "console_database_url",
+        "console_trusted_user_header",
         mode="before",
     )
     @classmethod
@@ -357,6 +396,13 @@ class Settings(BaseSettings):
     def chdb_path(self) -> Path:
         """Where the embedded ClickHouse keeps its data."""
         return (self.state_dir / "clickhouse").resolve()
+
+    @property
+    def effective_console_database_url(self) -> str:
+        """The console's database: the configured URL, else SQLite in the state directory."""
+        if self.console_database_url is not None:
+            return self.console_database_url.get_secret_value()
+        return f"sqlite:///{(self.state_dir / 'console.db').resolve()}"
 
     @property
     def effective_clickhouse_dsn(self) -> str:

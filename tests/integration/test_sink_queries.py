@@ -191,6 +191,7 @@ def known_data(chdb_client: Any, clickhouse_database: str) -> list[dict[str, Any
         for event in events
         for v in event["violations"]
     ]
+    violations[0]["detected_late_ms"] = 3_600_000  # found by an opt-out spooled for an hour
     _write(store, TOPICS.tagged, "TaggedAccessEvent", events)
     _write(store, TOPICS.violations, "Violation", violations)
     return events
@@ -287,6 +288,13 @@ def test_violations_by_rule_service(reader: Reader) -> None:
         ("informative_used_for_identification", "high", "hotpepper-gourmet", 1),
         ("cross_use_out_of_scope", "medium", "rikunabi", 1),
     ]
+
+
+@pytest.mark.usefixtures("known_data")
+def test_violations_found_late(reader: Reader) -> None:
+    """Only the violation a late consent change found, with its delay."""
+    rows = _rows(reader, "violations_found_late", "rule", "violations", "longest_delay_ms")
+    assert rows == [("payroll_data_misuse", 1, 3_600_000)]
 
 
 @pytest.mark.usefixtures("known_data")

@@ -26,9 +26,15 @@ from dua_policy.message_filler import MessageFiller
 from dua_policy.messages import describe_window
 from dua_policy.model import Policy, Purpose
 from dua_policy.state import RuleState
-from dua_policy.stateful import observe_reidentification, opted_out, record_consent
+from dua_policy.stateful import (
+    CONSENT_RETENTION_MS,
+    consent_in_force,
+    observe_reidentification,
+    opted_out,
+    record_consent,
+)
 from dua_policy.verdict import Finding, Verdict, violation_id
-from dua_schemas import ConsentChange, DataAccessEvent
+from dua_schemas import ConsentChange, DataAccessEvent, to_millis
 
 _NO_FINDINGS: Final[tuple[Finding, ...]] = ()
 
@@ -62,9 +68,68 @@ class Engine:
         self._window_text = describe_window(policy.reidentification_window)
         self._messages = MessageFiller(self._purposes, self._window_text)
 
-    def apply_consent(self, change: ConsentChange, state: RuleState) -> None:
-        """Learn a subject's consent choices from the consent stream."""
-        record_consent(change, state)
+    def apply_consent(
+        self,
+        change: ConsentChange,
+        state: RuleState,
+        retention_ms: int = CONSENT_RETENTION_MS,
+    ) -> bool:
+        """Learn a subject's consent choices from the consent stream (kept as a history over
+        `retention_ms`); True when the subject's history changed."""
+        return record_consent(change, state, retention_ms)
+
+    def recheck(
+        self,
+        event: DataAccessEvent,
+        before: Mapping[str, object] | None,
+        after: Mapping[str, object] | None,
+    ) -> tuple[Verdict, bool]:
+        """An access judged earlier, against a subject's consent history that changed from
+        `before` to `after` (`consent:<subject>` values): the verdict holding only the
+        opted-out findings that `after` makes and `before` did not, and whether an opted-out
+        rule still does not fire on it (a later change may yet make it a violation)."""
+        plan = self._plan(event)
+        known = plan[0]
+        at = to_millis(event["occurred_at"])
+        consent = cast(Mapping[str, bool], event["consent"])
+        fired: list[Step] = []
+        waiting = False
+        for step in plan[1].steps:
+            flag = step.flag
+            if step.check != OPTED_OUT or flag is None or consent[flag]:
+                continue
+            then = consent_in_force(before, at)
+            if then and then.get(flag):
+                continue
+            now = consent_in_force(after, at)
+            if now and now.get(flag):
+                fired.append(step)
+            else:
+                waiting = True
+        return self.verdict(event, known, plan[1], fired), waiting
+
+    def _plan(self, event: DataAccessEvent) -> tuple[Purpose | None, ElementsPlan]:
+        """The event's purpose and element plan (as `classify` finds them)."""
+        purpose = event["purpose"]
+        known = self._purposes.get(purpose) if purpose is not None else None
+        service = event["service"]
+        origin_service = event["origin_service"]
+        origin = origin_service or service
+        services = self._services
+        plan = self._compiler.plan(
+            (
+                purpose if known is not None or purpose is None else self._unknown_purpose(purpose),
+                service if service in services else None,
+                origin if origin in services else None,
+                origin_service is not None and origin_service != service,
+                event["destination"]["kind"],
+                event["operation"],
+                event["processing"],
+                self._consent_shape(cast(Mapping[str, bool], event["consent"])),
+            )
+        )
+        key = tuple(event["elements"])
+        return known, plan.seen.get(key) or self._compiler.elements_plan(plan, key)
 
     def classify(self, event: DataAccessEvent, state: RuleState) -> Verdict:
         """The verdict on one event; stateful rules read and update `state`."""
@@ -91,17 +156,19 @@ class Engine:
         key = tuple(elements)
         seen = plan.seen.get(key) or self._compiler.elements_plan(plan, key)
         findings = _NO_FINDINGS
+        awaits = False
         for step in seen.steps:  # most events: none
             check = step.check
             if check == OPTED_OUT:
                 if not opted_out(event, cast(str, step.flag), state):
+                    awaits = True
                     continue
             elif check == REIDENTIFICATION and not observe_reidentification(
                 event, step.linkable, step.identifying, self._window_ms, state
             ):
                 continue
             findings = (*findings, self.finding(step, event))
-        return self._verdict(event, known, seen, findings)
+        return self._verdict(event, known, seen, findings, awaits=awaits)
 
     def tables(self) -> EngineTables:
         """The tables `classify` reads (shapes and element lists compiled so far included)."""
@@ -132,6 +199,8 @@ class Engine:
         known: Purpose | None,
         seen: ElementsPlan,
         findings: tuple[Finding, ...],
+        *,
+        awaits: bool = False,
     ) -> Verdict:
         return Verdict(
             event,
@@ -140,6 +209,7 @@ class Engine:
             known is not None,
             seen.tagged,
             findings,
+            awaits,
         )
 
     def finding(self, step: Step, event: DataAccessEvent) -> Finding:

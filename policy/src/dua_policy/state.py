@@ -3,8 +3,10 @@
 The engine owns the keys; every key belongs to one subject, so a processor whose input topic
 is keyed by subject keeps each subject's state on the partition that sees its events:
 
-- `consent:<subject_id>`: the subject's latest ConsentChange, `{"occurred_at": <epoch ms>,
-  "targeting_opt_out": bool, "publication_consent": bool, "payroll_other_use_consent": bool}`.
+- `consent:<subject_id>`: the subject's consent history: its newest ConsentChange,
+  `{"occurred_at": <epoch ms>, "targeting_opt_out": bool, "publication_consent": bool,
+  "payroll_other_use_consent": bool}`, with the older
+  changes of the retention window, oldest first, under `"history"` (absent with one change).
 - `reid:<subject_id>`: per actor (`<actor kind>:<actor id>`), the latest times (epoch ms) it
   touched linkable or identifying elements of the subject, when a finding was last made and
   by which access: `{"<actor>": {"linkable_at": int, "identifying_at": int, "fired_at": int,

@@ -9,29 +9,84 @@ from dua_policy.state import REIDENTIFICATION_PREFIX, RuleState, consent_key
 from dua_schemas import CONSENT_FLAGS, ConsentChange, DataAccessEvent, to_millis
 
 PRUNE_ABOVE: Final = 4  # actors per subject kept before entries past the window are dropped
+CONSENT_RETENTION_MS: Final = 30 * 24 * 3600 * 1000  # consent history kept: 30 days
+HISTORY_KEPT: Final = 64  # consent changes kept per subject at most
+HISTORY: Final = "history"  # the older changes of a subject's consent value
 
 
-def record_consent(change: ConsentChange, state: RuleState) -> None:
-    """Keep the subject's latest consent change; an older one arriving late is ignored."""
+def record_consent(
+    change: ConsentChange, state: RuleState, retention_ms: int = CONSENT_RETENTION_MS
+) -> bool:
+    """Add the change to the subject's consent history; True when the history changed.
+
+    The history is kept in `occurred_at` order whatever order the changes arrive in (a late,
+    older change takes its place in the past, it does not override a newer one). Changes
+    older than `retention_ms` before the newest are dropped, except the one still in force at
+    that horizon; at most `HISTORY_KEPT` are kept. A repeat (at-least-once) changes nothing.
+    """
     key = consent_key(change["subject_id"])
-    at = to_millis(change["occurred_at"])
-    known = state.get(key)
-    if known is not None and known.get("occurred_at", 0) > at:
-        return
-    value: dict[str, Any] = {"occurred_at": at}
+    entry: dict[str, Any] = {"occurred_at": to_millis(change["occurred_at"])}
     for flag in CONSENT_FLAGS:
-        value[flag] = bool(change[flag])
+        entry[flag] = bool(change[flag])
+    known = state.get(key)
+    if known is None:
+        state.put(key, entry)
+        return True
+    changes = consent_history(known)
+    if entry in changes:
+        return False
+    at = entry["occurred_at"]
+    index = len(changes)
+    while index and changes[index - 1].get("occurred_at", 0) > at:
+        index -= 1
+    changes.insert(index, entry)
+    horizon = changes[-1].get("occurred_at", 0) - retention_ms
+    while len(changes) > 1 and (
+        len(changes) > HISTORY_KEPT or changes[1].get("occurred_at", 0) <= horizon
+    ):
+        del changes[0]
+    value = dict(changes[-1])
+    if len(changes) > 1:
+        value[HISTORY] = changes[:-1]
     state.put(key, value)
+    return True
+
+
+def consent_history(known: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """A subject's consent changes, oldest first (the stored value: the newest change, with
+    the older ones under `history`)."""
+    if known is None:
+        return []
+    older = known.get(HISTORY)
+    newest = {name: value for name, value in known.items() if name != HISTORY}
+    return [*(older if isinstance(older, list) else ()), newest]
+
+
+def consent_in_force(known: Mapping[str, Any] | None, at: int) -> Mapping[str, Any] | None:
+    """The consent change in force at `at` (epoch ms): the newest one dated at or before it
+    (a change takes effect in its own millisecond); None before the first one known."""
+    if known is None:
+        return None
+    if known.get("occurred_at", 0) <= at:
+        return known
+    older = known.get(HISTORY)
+    changes: list[Mapping[str, Any]] = older if isinstance(older, list) else []
+    entry: Mapping[str, Any]
+    for entry in reversed(changes):
+        if entry.get("occurred_at", 0) <= at:
+            return entry
+    return None
 
 
 def opted_out(event: DataAccessEvent, flag: str, state: RuleState) -> bool:
-    """The flag is on the event, or the subject's latest consent change sets it."""
+    """The flag is on the event, or the subject's consent in force when the access happened
+    (its `occurred_at`) sets it."""
     if cast(Mapping[str, bool], event["consent"])[flag]:
         return True
     subject = event["subject_id"]
     if subject is None:
         return False
-    known = state.get(consent_key(subject))
+    known = consent_in_force(state.get(consent_key(subject)), to_millis(event["occurred_at"]))
     return bool(known and known.get(flag))
 
 

@@ -61,6 +61,9 @@ class Verdict(NamedTuple):
     purpose_known: bool
     elements: tuple[TaggedElement, ...]
     violations: tuple[Finding, ...]
+    # an opted-out rule did not fire on it: a consent change dated before the access that
+    # arrives later may still make it a violation (the processor keeps such accesses)
+    awaits_consent: bool = False
 
     @property
     def alerts(self) -> tuple[Finding, ...]:
@@ -96,8 +99,9 @@ class Verdict(NamedTuple):
             "violations": [f.summary() for f in self.violations],
         }
 
-    def violation_records(self, detected_at: datetime) -> list[dict[str, Any]]:
-        """One Violation record per finding."""
+    def violation_records(self, detected_at: datetime, late_ms: int = 0) -> list[dict[str, Any]]:
+        """One Violation record per finding; `late_ms`: found that long after the access was
+        judged, by a consent change that arrived late (0: found on time)."""
         event = self.event
         return [
             {
@@ -119,6 +123,7 @@ class Verdict(NamedTuple):
                 "elements": list(f.elements),
                 "message": f.message,
                 "trace_id": event["trace_id"],
+                "detected_late_ms": late_ms,
             }
             for f in self.violations
         ]

@@ -3,7 +3,8 @@
 The `.sql` files are written for one server, and their checksums are in every database's
 ledger, so the cluster form is a rendering of the same statements, never a second set of files:
 
-- every CREATE and ALTER runs `ON CLUSTER <name>`, so one `dua db migrate` reaches every node;
+- every CREATE, ALTER and DROP VIEW runs `ON CLUSTER <name>`, so one `dua db migrate` reaches
+  every node (an ALTER of a table with a Distributed table alters that one too);
 - `MergeTree` engines become `ReplicatedMergeTree` ones (the same parameters; the replica path
   is the server's `default_replica_path`, `/clickhouse/tables/{uuid}/{shard}`, kept in Keeper),
   and their insert deduplication window is the replicated one;
@@ -32,11 +33,13 @@ DISTRIBUTED: Final = {
 DISTRIBUTED_SUFFIX: Final = "_all"
 
 _CREATE = re.compile(
-    r"^(CREATE (?:TABLE|VIEW|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS [\w.]+|ALTER TABLE [\w.]+)"
+    r"^(CREATE (?:TABLE|VIEW|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS [\w.]+|ALTER TABLE [\w.]+"
+    r"|DROP VIEW IF EXISTS [\w.]+)"
 )
 _ENGINE = re.compile(r"\bENGINE = (Replacing|Summing)?MergeTree\b")
 _WINDOW = re.compile(r"\bnon_replicated_deduplication_window\b")
 _TABLE_NAME = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+)")
+_ALTERED = re.compile(r"^ALTER TABLE (\w+)\.(\w+) ON CLUSTER")
 
 
 def on_cluster(statements: Iterable[str], cluster: str) -> list[str]:
@@ -53,6 +56,10 @@ def on_cluster(statements: Iterable[str], cluster: str) -> list[str]:
         table = _TABLE_NAME.match(text)
         if table is not None and table.group(2) in DISTRIBUTED:
             rendered.append(_distributed(name, table.group(1), table.group(2)))
+        altered = _ALTERED.match(text)
+        if altered is not None and altered.group(2) in DISTRIBUTED:  # its Distributed table too
+            local = f"{altered.group(1)}.{altered.group(2)}"
+            rendered.append(text.replace(local, local + DISTRIBUTED_SUFFIX, 1))
     return rendered
 
 

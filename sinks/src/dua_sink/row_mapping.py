@@ -17,8 +17,8 @@ PREFIX_LIMIT = 1024
 DETAIL_LIMIT = 2000
 SINK_DECODE_STEP = "sink.decode"
 # DateTime64's range; a value outside it would make the whole batch's insert fail.
-_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-_LATEST = datetime(2299, 12, 31, tzinfo=UTC)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2299, 12, 31, tzinfo=UTC)
 
 Row = tuple[Any, ...]
 
@@ -35,7 +35,7 @@ class Source:
 
 def _time(record: dict[str, Any], field: str) -> datetime:
     value = record[field]
-    if not isinstance(value, datetime) or not _EARLIEST <= value <= _LATEST:
+    if not isinstance(value, datetime) or not EARLIEST <= value <= LATEST:
         raise RowRejected("timestamp_out_of_range", f"{field} {value!r} is outside 1900..2299")
     return value
 
@@ -102,6 +102,7 @@ def violation_row(record: dict[str, Any], source: Source) -> Row:
         list(record["elements"]),
         record["message"],
         record["trace_id"] or "",
+        record.get("detected_late_ms", 0),  # Violation v2; 0: found on time
         source.partition,
         source.offset,
     )

@@ -63,6 +63,7 @@ VIOLATION_COLUMNS: Final = (
     "elements",
     "message",
     "trace_id",
+    "detected_late_ms",
     "source_partition",
     "source_offset",
 )

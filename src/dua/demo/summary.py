@@ -85,10 +85,20 @@ def render(summary: DemoSummary) -> str:
     ]
     missing = sorted(summary.missing_stateless_rules)
     found = len(STATELESS_RULES) - len(missing)
+    counts: Counter[str] = Counter()
+    for rule, _, count in summary.violations:
+        counts[rule] += count
+    differ = sorted(
+        f"{rule} {counts[rule]}/{planted}"
+        for rule, planted in summary.planted.items()
+        if counts[rule] != planted
+    )
     lines += [
         "",
         f"stateless rules found: {found} of {len(STATELESS_RULES)}"
         + (f" (missing: {', '.join(missing)})" if missing else " [OK]"),
+        "found == planted for every planted rule"
+        + (f": MISMATCH ({', '.join(differ)})" if differ else " [OK]"),
         *summary.notes,
     ]
     return "\n".join(lines)

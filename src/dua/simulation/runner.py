@@ -7,18 +7,17 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dua.simulation.traffic import PlannedAccess, PlannedConsent, plan
 from dua_producer import AuditClient, ProducerConfig
 
 TICK_S = 0.01  # pacing granularity: 100 small bursts a second keep the rate smooth
-# The processor consumes the consent and raw topics independently, so an ad sent in the same
-# millisecond as the opt-out planned before it could be classified before the opt-out reached
-# the consent table (a demo run found 50 of 53 planted `targeting_opted_out`). Real users opt
-# out and are shown ads later: an access planned right after a consent change is sent this
-# long after the change was flushed to the broker.
-CONSENT_LEAD_S = 2.0
+# An access planned right after a consent change may be sent this long after the change was
+# flushed. 0 by default: the processor judges an access by the consent in force at its time
+# whatever order the topics arrive in, and the simulator plants those races on purpose.
+CONSENT_LEAD_S = 0.0
 # Bounded, so a broker outage slows the run down rather than stalling it at each consent change.
 CONSENT_FLUSH_TIMEOUT_S = 1.0
 
@@ -89,6 +88,18 @@ Progress = Callable[[SimulationResult], None]
 
 
 @dataclass(slots=True)
+class _Spooled:
+    """Consent changes sent late, as a producer's spool would, in the order they fall due."""
+
+    waiting: deque[tuple[float, PlannedConsent, datetime]] = field(default_factory=deque)
+
+    def due(self, now: float) -> Iterator[tuple[PlannedConsent, datetime]]:
+        while self.waiting and self.waiting[0][0] <= now:
+            _, consent, at = self.waiting.popleft()
+            yield consent, at
+
+
+@dataclass(slots=True)
 class _HeldBack:
     """Accesses held back after their subject's consent change, in the order they fall due."""
 
@@ -117,6 +128,15 @@ class Simulator:
         self._clients: dict[str, AuditClient] = {}
         self.options = options
         self._closed = False
+        self._starts: dict[str, datetime] = {}  # a planted sequence's start, by its subject
+        self._spooled = _Spooled()
+
+    def _at(self, subject: str, at_ms: int | None) -> datetime | None:
+        """The `occurred_at` of a planted item: its sequence's start plus `at_ms`."""
+        if at_ms is None:
+            return None
+        start = self._starts.setdefault(subject, datetime.now(UTC))
+        return start + timedelta(milliseconds=at_ms)
 
     def _client(self, service: str) -> AuditClient:
         client = self._clients.get(service)
@@ -141,21 +161,44 @@ class Simulator:
             else:
                 self._send(item, result)
 
-    def _change_consent(self, consent: PlannedConsent, result: SimulationResult) -> None:
+    def _change_consent(
+        self, consent: PlannedConsent, result: SimulationResult, spooled_at: datetime | None = None
+    ) -> None:
+        at = spooled_at or self._at(consent.subject, consent.at_ms)
+        if consent.late_s > 0 and spooled_at is None:  # the spool sends it later
+            when = at or datetime.now(UTC)
+            self._spooled.waiting.append((time.monotonic() + consent.late_s, consent, when))
+            return
         # Consent is recorded by the service where the user changed the setting.
         client = self._client("hotpepper-gourmet")
-        client.emit_consent(consent.subject, targeting_opt_out=consent.targeting_opt_out)
-        # On the broker before the lead of the accesses held back for it starts.
-        client.flush(CONSENT_FLUSH_TIMEOUT_S)
+        client.emit_consent(
+            consent.subject, targeting_opt_out=consent.targeting_opt_out, occurred_at=at
+        )
+        if consent.at_ms is None:
+            # On the broker before the lead of the accesses held back for it starts.
+            client.flush(CONSENT_FLUSH_TIMEOUT_S)
         result.consents += 1
+
+    def _send_spooled(self, now: float, result: SimulationResult) -> None:
+        for consent, at in self._spooled.due(now):
+            self._change_consent(consent, result, at)
 
     def _send(self, access: PlannedAccess, result: SimulationResult) -> None:
         arguments = access.scenario.emit_arguments(access.subject)
         service = arguments.pop("service")
         attributes = {"sim_run": self.options.run_id} if self.options.run_id else None
+        occurred_at = self._at(access.subject, access.at_ms)
+        if occurred_at is not None:
+            arguments["occurred_at"] = occurred_at
         self._client(service).emit(attributes=attributes, **arguments)
         result.emitted += 1
         result.planted.update(access.breaks)
+
+    def _send_all_spooled(self, result: SimulationResult, stop: Callable[[], bool]) -> None:
+        """Send the spooled consent changes still waiting, each once it is due."""
+        while self._spooled.waiting and not stop():
+            time.sleep(max(0.0, min(0.1, self._spooled.waiting[0][0] - time.monotonic())))
+            self._send_spooled(time.monotonic(), result)
 
     def _send_held(self, held: _HeldBack, result: SimulationResult) -> None:
         """Send every access still held back, each once it is due."""
@@ -174,7 +217,7 @@ class Simulator:
         """
         result = SimulationResult()
         traffic: Iterator[PlannedAccess | PlannedConsent] = plan(
-            self.options.seed, self.options.violation_rate
+            self.options.seed, self.options.violation_rate, run=self.options.run_id
         )
         held = _HeldBack(self.options.consent_lead_s)
         start = time.monotonic()
@@ -184,12 +227,14 @@ class Simulator:
             now = time.monotonic()
             for access in held.due(now):
                 self._send(access, result)
+            self._send_spooled(now, result)
             elapsed = now - start
             if elapsed >= self.options.duration_s:
                 # The last tick may have fallen short of the rate: a full run sends exactly
                 # rate x duration accesses, so runs can be compared by count.
                 self._take(total, traffic, held, result)
                 self._send_held(held, result)
+                self._send_all_spooled(result, stop)
                 break
             due = int(min(elapsed + TICK_S, self.options.duration_s) * self.options.rate)
             self._take(due, traffic, held, result)

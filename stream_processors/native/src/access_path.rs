@@ -17,8 +17,11 @@
 //! here, never copied: a plan compiled by the Python path is found here on the next event.
 //! Two policy rules are restated here, for speed, and held equal to `dua_policy.stateful` by
 //! the differential tests (tests/unit/stream_processor/test_fastpath.py): an opted-out step
-//! (`opted_out`) and a re-identification step (`observe_reidentification`, its pruning
-//! included). Everything else a step means comes from the compiled plan as data.
+//! (`opted_out`, for a subject with at most one consent change: a longer history is
+//! Python's) and a re-identification step (`observe_reidentification`, its pruning
+//! included), and so is keeping an access an opted-out step did not fire on for a consent
+//! re-check (`dua_stream.processor.recheck.remember`). Everything else a step means comes
+//! from the compiled plan as data.
 
 use dua_schemas_native::{
     datetime_millis, put_value, Checker, Cursor, Interner, Node, Reader, Splicer,
@@ -61,6 +64,8 @@ enum Source {
     DetectedAt,
     PolicyVersion,
     PurposeCategory,
+    /// 0: found on time (`detected_late_ms`; only a consent re-check finds one late).
+    Zero,
 }
 
 /// The sources of the Violation writer's fields in order, or None if one is not known here.
@@ -82,6 +87,7 @@ fn violation_sources(py: Python<'_>, nodes: &[Node]) -> PyResult<Option<Vec<(usi
             "detected_at" => Source::DetectedAt,
             "policy_version" => Source::PolicyVersion,
             "purpose_category" => Source::PurposeCategory,
+            "detected_late_ms" => Source::Zero,
             _ => return Ok(None),
         };
         sources.push((*node, source));
@@ -95,6 +101,9 @@ enum Planned<'py> {
     OptedOut(Bound<'py, PyAny>, bool),
     Reidentification(Bound<'py, PyAny>, bool, bool),
 }
+
+/// See `Prepared::judged`.
+type Judged<'py> = (Bound<'py, PyString>, Option<Bound<'py, PyList>>, bool, String);
 
 /// One message, read and checked; nothing changed yet.
 struct Prepared<'py> {
@@ -111,6 +120,10 @@ struct Prepared<'py> {
     reid_key: Option<Bound<'py, PyString>>,
     actor: Option<Bound<'py, PyString>>,
     event_id: Bound<'py, PyAny>,
+    /// An access to keep for a consent re-check (an opted-out step did not fire, there is a
+    /// subject): the key, the entries kept so far, whether it is among them, its payload's
+    /// text.
+    judged: Option<Judged<'py>>,
 }
 
 /// The state and result objects of one batch.
@@ -120,6 +133,8 @@ struct Batch<'py> {
     consent: Bound<'py, PyDict>,
     changes: Bound<'py, PyDict>,
     watermarks: Bound<'py, PyDict>,
+    consent_partitions: Bound<'py, PyDict>,
+    now_ms: i64,
     outputs: Bound<'py, PyList>,
     events: Bound<'py, PyDict>,
     violations: Bound<'py, PyDict>,
@@ -149,8 +164,13 @@ pub struct AccessPath {
     prune_above: usize,
     reid_prefix: String,
     consent_prefix: String,
+    consent_history: Py<PyString>,
+    judged_prefix: String,
+    judged_entries: Py<PyString>,
+    judged_kept: usize,
     finding: Py<PyAny>,
     reid_table: Py<PyString>,
+    consent_table: Py<PyString>,
     output: Py<PyAny>,
     tagged_topic: Py<PyString>,
     no_category: Py<PyString>,
@@ -229,6 +249,24 @@ fn within(first: i64, second: Option<i64>, span: i64) -> bool {
     second.is_some_and(|second| (first - second).abs() <= span)
 }
 
+/// `base64.b64encode(data).decode("ascii")`: standard alphabet, padded.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                text.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                text.push('=');
+            }
+        }
+    }
+    text
+}
+
 fn bytes_of(py: Python<'_>, bytes: &Py<PyBytes>) -> Vec<u8> {
     bytes.bind(py).as_bytes().to_vec()
 }
@@ -298,8 +336,13 @@ impl AccessPath {
             prune_above: spec.prune_above,
             reid_prefix: spec.reidentification_prefix,
             consent_prefix: spec.consent_prefix,
+            consent_history: spec.consent_history,
+            judged_prefix: spec.judged_prefix,
+            judged_entries: spec.judged_entries,
+            judged_kept: spec.judged_kept,
             finding: spec.finding,
             reid_table: spec.reidentification_table,
+            consent_table: spec.consent_table,
             output: spec.output,
             tagged_topic: spec.tagged_topic,
             no_category: spec.no_category,
@@ -326,7 +369,7 @@ impl AccessPath {
             result.getattr(intern!(py, "occurred_at"))?.cast_into_exact::<PyList>().ok(),
         );
         let (
-            Some((reid, consent, changes, watermarks)),
+            Some((reid, consent, changes, watermarks, consent_partitions)),
             Some(outputs),
             Some(events),
             Some(violations),
@@ -345,6 +388,8 @@ impl AccessPath {
             consent,
             changes,
             watermarks,
+            consent_partitions,
+            now_ms: datetime_millis(input.now.cast::<PyDateTime>()?)?,
             outputs,
             events,
             violations,
@@ -382,7 +427,7 @@ impl AccessPath {
         outputs: &Bound<'py, PyList>,
         topics: &Bound<'py, PyDict>,
     ) -> PyResult<bool> {
-        let Some((reid, consent, changes, _)) = stores(state)? else { return Ok(false) };
+        let Some((reid, consent, changes, _, _)) = stores(state)? else { return Ok(false) };
         let reid_table = self.reid_table.bind(py);
         let mut made = Vec::with_capacity(changes.len());
         let mut buffer = Vec::with_capacity(256);
@@ -422,13 +467,20 @@ impl AccessPath {
     }
 }
 
-/// The stores of a `TableState` (`view()`: re-identification, consent, changes, watermarks),
-/// or None when one is not a plain dict (then Python reads and writes them).
+/// The stores of a `TableState` (`view()`: re-identification, consent, changes, watermarks,
+/// consent partitions), or None when one is not a plain dict (then Python reads and writes
+/// them).
 #[allow(clippy::type_complexity)]
 fn stores<'py>(
     state: &Bound<'py, PyAny>,
 ) -> PyResult<
-    Option<(Bound<'py, PyDict>, Bound<'py, PyDict>, Bound<'py, PyDict>, Bound<'py, PyDict>)>,
+    Option<(
+        Bound<'py, PyDict>,
+        Bound<'py, PyDict>,
+        Bound<'py, PyDict>,
+        Bound<'py, PyDict>,
+        Bound<'py, PyDict>,
+    )>,
 > {
     let view: StateView<'py> = state.call_method0(intern!(state.py(), "view"))?.extract()?;
     let exact = |store: Bound<'py, PyAny>| store.cast_into_exact::<PyDict>().ok();
@@ -438,9 +490,10 @@ fn stores<'py>(
             exact(view.consent),
             exact(view.changes),
             exact(view.watermarks),
+            exact(view.consent_partitions),
         ) {
-            (Some(reid), Some(consent), Some(changes), Some(watermarks)) => {
-                Some((reid, consent, changes, watermarks))
+            (Some(reid), Some(consent), Some(changes), Some(watermarks), Some(partitions)) => {
+                Some((reid, consent, changes, watermarks, partitions))
             }
             _ => None,
         },
@@ -518,6 +571,7 @@ impl AccessPath {
         let mut steps = Vec::new();
         let mut actor = None;
         let mut reid_key = None;
+        let mut judged = None;
         for step in seen.getattr(intern!(py, "steps"))?.cast_into_exact::<PyTuple>()?.iter() {
             let check: i64 = step.getattr(intern!(py, "check"))?.extract()?;
             if check == self.fires {
@@ -537,15 +591,33 @@ impl AccessPath {
                             let Ok(known) = known.cast_exact::<PyDict>() else {
                                 return Ok(None);
                             };
-                            match known.get_item(&flag)? {
-                                Some(set) => set.is_truthy()?,
-                                None => false,
+                            // a history of changes is Python's (`consent_in_force`)
+                            if known.contains(self.consent_history.bind(py))? {
+                                return Ok(None);
                             }
+                            let at = known
+                                .get_item(intern!(py, "occurred_at"))?
+                                .and_then(|at| exact_long(&at));
+                            let Some(at) = at else { return Ok(None) };
+                            // the one change is in force from its own millisecond on
+                            at <= occurred_ms
+                                && match known.get_item(&flag)? {
+                                    Some(set) => set.is_truthy()?,
+                                    None => false,
+                                }
                         }
                     }
                 } else {
                     false
                 };
+                if !out && judged.is_none() {
+                    if let Some(subject) = &subject {
+                        let Some(kept) = self.judged_of(py, batch, subject, &value)? else {
+                            return Ok(None);
+                        };
+                        judged = Some(kept);
+                    }
+                }
                 steps.push(Planned::OptedOut(step, out));
             } else if check == self.reidentification {
                 let linkable = step.getattr(intern!(py, "linkable"))?.is_truthy()?;
@@ -599,7 +671,76 @@ impl AccessPath {
             steps,
             reid_key,
             actor,
+            judged,
         }))
+    }
+
+    /// The key and entries of `subject`'s accesses kept for a consent re-check, whether this
+    /// message's payload is among them, and its text; None when the value has a form Python
+    /// reads.
+    fn judged_of<'py>(
+        &self,
+        py: Python<'py>,
+        batch: &Batch<'py>,
+        subject: &Bound<'py, PyString>,
+        value: &Bound<'py, PyBytes>,
+    ) -> PyResult<Option<Judged<'py>>> {
+        let key = PyString::new(py, &joined(&self.judged_prefix, "", subject.to_str()?));
+        let text = base64(value.as_bytes());
+        let Some(known) = batch.consent.get_item(&key)? else {
+            return Ok(Some((key, None, false, text)));
+        };
+        let Ok(known) = known.cast_exact::<PyDict>() else { return Ok(None) };
+        let Some(entries) = known.get_item(self.judged_entries.bind(py))? else {
+            return Ok(None);
+        };
+        let Ok(entries) = entries.cast_into_exact::<PyList>() else { return Ok(None) };
+        let mut kept = false;
+        for entry in entries.iter() {
+            let Ok(entry) = entry.cast_exact::<PyList>() else { return Ok(None) };
+            if entry.len() < 3 {
+                return Ok(None);
+            }
+            let Ok(payload) = entry.get_item(2)?.cast_into_exact::<PyString>() else {
+                return Ok(None);
+            };
+            kept |= payload.to_str()? == text;
+        }
+        Ok(Some((key, Some(entries), kept, text)))
+    }
+
+    /// `dua_stream.processor.recheck.remember` followed by `TableState.put`.
+    fn remember<'py>(
+        &self,
+        py: Python<'py>,
+        batch: &Batch<'py>,
+        event: &Prepared<'py>,
+        key: &Bound<'py, PyString>,
+        entries: Option<&Bound<'py, PyList>>,
+        text: &str,
+    ) -> PyResult<()> {
+        let entries = match entries {
+            Some(entries) => entries.clone(),
+            None => PyList::empty(py),
+        };
+        let entry = PyList::empty(py);
+        entry.append(event.occurred_ms)?;
+        entry.append(batch.now_ms)?;
+        entry.append(PyString::new(py, text))?;
+        entries.append(entry)?;
+        if entries.len() > self.judged_kept {
+            entries.del_item(0)?;
+        }
+        let value = PyDict::new(py);
+        value.set_item(self.judged_entries.bind(py), entries)?;
+        value.set_item(intern!(py, "p"), &event.partition)?;
+        batch.consent.set_item(key, value)?;
+        batch.changes.set_item(
+            PyTuple::new(py, [self.consent_table.bind(py).clone(), key.clone()])?,
+            &event.partition,
+        )?;
+        batch.consent_partitions.set_item(key, &event.partition)?;
+        Ok(())
     }
 
     /// Whether the re-identification value of `subject` has the form `observe` works on.
@@ -677,6 +818,9 @@ impl AccessPath {
                     }
                 }
             }
+        }
+        if let Some((key, entries, false, text)) = &event.judged {
+            self.remember(py, batch, &event, key, entries.as_ref(), text)?;
         }
         let known = event.known.clone().unwrap_or_else(|| py.None().into_bound(py));
         let fired = PyList::new(py, fired)?;
@@ -807,6 +951,7 @@ impl AccessPath {
                 Source::DetectedAt => batch.now.clone(),
                 Source::PolicyVersion => self.policy_version.bind(py).clone().into_any(),
                 Source::PurposeCategory => event.category.clone(),
+                Source::Zero => 0_i64.into_pyobject(py)?.into_any(),
             };
             put_value(nodes, *node, &value, out, 1)?;
         }

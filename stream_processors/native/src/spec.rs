@@ -28,10 +28,18 @@ pub struct AccessPathSpec {
     pub prune_above: usize,
     pub consent_prefix: String,
     pub reidentification_prefix: String,
+    /// `dua_policy.stateful.HISTORY`: a consent value with older changes (Python's to read).
+    pub consent_history: Py<PyString>,
+    /// `dua_stream.processor.recheck`: the key prefix, entries field and bound of the
+    /// accesses kept for a consent re-check.
+    pub judged_prefix: String,
+    pub judged_entries: Py<PyString>,
+    pub judged_kept: usize,
     /// `Engine.finding(step, event)`: the finding of a fired step (message, violation id).
     pub finding: Py<PyAny>,
     // the processor: its outputs and state tables
     pub reidentification_table: Py<PyString>,
+    pub consent_table: Py<PyString>,
     pub output: Py<PyAny>,
     pub tagged_topic: Py<PyString>,
     pub violations_topic: Py<PyString>,
@@ -69,6 +77,7 @@ pub struct StateView<'py> {
     pub reidentification: Bound<'py, PyAny>,
     pub changes: Bound<'py, PyAny>,
     pub watermarks: Bound<'py, PyAny>,
+    pub consent_partitions: Bound<'py, PyAny>,
 }
 
 /// `NativeBatch`: one batch's inputs, results and callbacks (see `AccessPath::run`).

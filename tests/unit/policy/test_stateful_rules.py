@@ -89,6 +89,85 @@ def test_late_older_consent_does_not_override_a_newer_one(
     assert "targeting_opted_out" not in t.rules(at=6, **TARGETED)
 
 
+def test_consent_is_judged_as_it_stood_when_the_access_happened(
+    timeline: Callable[..., Timeline],
+) -> None:
+    """With the history known, an access is judged by the change in force at its time:
+    before the opt-out compliant, between the opt-out and the opt-in a violation, after the
+    opt-in compliant again, in whatever order the changes arrived."""
+    t = timeline()
+    t.consent(10, targeting_opt_out=False)
+    t.consent(5, targeting_opt_out=True)  # arrives later, dated earlier
+    assert "targeting_opted_out" not in t.rules(at=4, **TARGETED)
+    assert "targeting_opted_out" in t.rules(at=5, **TARGETED)  # its own millisecond
+    assert "targeting_opted_out" in t.rules(at=9, **TARGETED)
+    assert "targeting_opted_out" not in t.rules(at=11, **TARGETED)
+
+
+def test_an_access_before_any_change_known_is_judged_by_the_defaults(
+    timeline: Callable[..., Timeline],
+) -> None:
+    """An opt-out dated after the access does not reach back to it."""
+    t = timeline()
+    t.consent(5, targeting_opt_out=True)
+    assert "targeting_opted_out" not in t.rules(at=1, **TARGETED)
+
+
+def test_a_repeated_change_changes_nothing(
+    engine: Engine, make_consent: Callable[..., ConsentChange]
+) -> None:
+    """At-least-once: the same change applied again is no new history."""
+    state = MemoryState()
+    assert engine.apply_consent(make_consent(1, targeting_opt_out=True), state)
+    assert not engine.apply_consent(make_consent(1, targeting_opt_out=True), state)
+    assert "history" not in state.values["consent:subject-1"]
+
+
+def test_history_past_the_retention_keeps_the_change_then_in_force(
+    engine: Engine, make_consent: Callable[..., ConsentChange]
+) -> None:
+    """Changes older than the retention before the newest are dropped, except the one still
+    in force at that horizon."""
+    state = MemoryState()
+    minute = 60_000
+    for at in (0, 1, 2, 30):
+        engine.apply_consent(
+            make_consent(at, targeting_opt_out=at % 2 == 0), state, retention_ms=10 * minute
+        )
+    value = state.values["consent:subject-1"]
+    assert [c["occurred_at"] - value["history"][0]["occurred_at"] for c in value["history"]] == [0]
+    assert value["history"][0]["targeting_opt_out"] is True  # the change at minute 2
+    assert value["targeting_opt_out"] is True
+
+
+def test_a_verdict_says_when_an_opted_out_rule_awaits_consent(
+    timeline: Callable[..., Timeline],
+) -> None:
+    """An ad an opt-out did not reach may still become a violation (the processor keeps it);
+    one already a violation, or not an ad, does not."""
+    t = timeline()
+    assert t.verdict(at=1, **TARGETED).awaits_consent
+    assert not t.verdict(at=1, purpose="marketing.campaign_notice").awaits_consent
+    t.consent(0, targeting_opt_out=True)
+    assert not t.verdict(at=1, **TARGETED).awaits_consent
+
+
+def test_recheck_finds_what_a_late_change_makes_a_violation(
+    timeline: Callable[..., Timeline], make_event: Callable[..., DataAccessEvent]
+) -> None:
+    """`Engine.recheck`: only the findings the new history makes and the old did not."""
+    t = timeline()
+    event = make_event(at=3, **TARGETED)
+    before = t.state.get("consent:subject-1")
+    t.consent(1, targeting_opt_out=True)
+    after = t.state.get("consent:subject-1")
+    verdict, waiting = t.engine.recheck(event, before, after)
+    assert [f.rule for f in verdict.violations] == ["targeting_opted_out"]
+    assert not waiting
+    verdict, waiting = t.engine.recheck(event, after, after)
+    assert not verdict.violations
+
+
 def test_late_older_opt_in_does_not_clear_a_newer_opt_out(
     timeline: Callable[..., Timeline],
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dua_schemas import (
@@ -64,3 +65,35 @@ def test_older_writer_is_read_in_the_newest_version() -> None:
     assert decoded.writer_version == 1
     assert decoded.record["region"] is None
     assert decoded.record["service"] == "jalan"
+
+
+def test_a_v1_violation_reads_as_found_on_time() -> None:
+    """A Violation written before `detected_late_ms` (v1) decodes with the v2 default: 0,
+    found on time; v2 data stays readable by a v1 reader (the field is skipped)."""
+    catalog = default_catalog()
+    v1, v2 = catalog.versions("Violation")
+    assert (v1.version, v2.version) == (1, 2)
+    codec = WireCodec(catalog)
+    record = {
+        "violation_id": "v",
+        "event_id": "00000000-0000-4000-8000-000000000003",
+        "occurred_at": datetime(2026, 11, 1, tzinfo=UTC),
+        "detected_at": datetime(2026, 11, 1, tzinfo=UTC),
+        "policy_version": "p",
+        "rule": "targeting_opted_out",
+        "severity": "high",
+        "mode": "active",
+        "service": "jalan",
+        "actor_kind": "SERVICE",
+        "actor_id": "a",
+        "subject_id": None,
+        "purpose": None,
+        "purpose_category": None,
+        "destination_kind": "AD_PLATFORM",
+        "elements": [],
+        "message": "m",
+        "trace_id": None,
+    }
+    decoded = codec.decode(codec.encode_single_object(v1, record))
+    assert decoded.writer_version == 1
+    assert decoded.record["detected_late_ms"] == 0

@@ -88,7 +88,7 @@ def test_stateful_sequences_use_subjects_of_their_own() -> None:
     items = list(islice(plan(4, 1.0, consent_rate=0.2), 5_000))
     consents = [i for i in items if isinstance(i, PlannedConsent)]
     assert consents
-    assert all(c.subject.startswith("opted-out-") for c in consents)
+    assert all(c.subject.startswith(("opted-out-", "race-")) for c in consents)
     reid = [
         i
         for i in items
@@ -108,7 +108,10 @@ def test_only_the_ad_after_an_opt_out_is_marked_to_follow_its_consent() -> None:
         if isinstance(item, PlannedAccess) and item.after_consent
     ]
     assert following
-    assert len(following) == sum(1 for i in items[:-1] if isinstance(i, PlannedConsent))
+    planned_before = [
+        i for i in items[:-1] if isinstance(i, PlannedConsent) and i.subject.startswith("opted-")
+    ]
+    assert len(following) == len(planned_before)
     for consent, ad in following:
         assert isinstance(consent, PlannedConsent)
         assert consent.targeting_opt_out
@@ -137,3 +140,69 @@ def test_bad_rate_is_refused() -> None:
     """A violation rate outside 0..1 is an error, not silently clamped."""
     with pytest.raises(ValueError, match="violation_rate"):
         next(plan(1, 1.5))
+
+
+def test_the_planted_races_find_what_they_plant() -> None:
+    """Each race (opt-out and ad in one millisecond, an opt-out spooled past the grace, an
+    opt-in after an opt-out), replayed through the engine in the order it is sent (a spooled
+    change last) with the re-check of judged accesses, finds exactly what it plants."""
+    from datetime import timedelta  # noqa: PLC0415 - only this test needs times
+
+    from dua_schemas import to_millis  # noqa: PLC0415
+
+    items = list(islice(plan(6, 1.0, consent_rate=0.3), 20_000))
+    subjects = {i.subject for i in items if i.subject.startswith("race-")}
+    kinds = {s.split("-")[1] for s in subjects}
+    assert kinds == {"same_millisecond", "spooled_opt_out", "opt_in_again"}
+    for subject in sorted(subjects)[:30]:
+        sequence = [i for i in items if i.subject == subject]
+        start = _event(next(i for i in sequence if isinstance(i, PlannedAccess)).scenario)
+        base = start["occurred_at"]
+        sent = sorted(sequence, key=lambda i: isinstance(i, PlannedConsent) and i.late_s > 0)
+        state = MemoryState()
+        kept: list[DataAccessEvent] = []
+        found: list[str] = []
+        for item in sent:
+            at = base + timedelta(milliseconds=item.at_ms or 0)
+            if isinstance(item, PlannedAccess):
+                event = {**_event(item.scenario, subject), "occurred_at": at}
+                verdict = ENGINE.classify(event, state)
+                found += [f.rule for f in verdict.violations]
+                if verdict.awaits_consent:
+                    kept.append(event)
+                continue
+            key = "consent:" + subject
+            before = state.get(key)
+            change = {
+                "subject_id": subject,
+                "occurred_at": at,
+                "targeting_opt_out": item.targeting_opt_out,
+                "publication_consent": False,
+                "payroll_other_use_consent": False,
+                "third_party_link_consent": False,
+            }
+            ENGINE.apply_consent(change, state)  # type: ignore[arg-type]
+            for event in kept:
+                if to_millis(event["occurred_at"]) >= to_millis(at):
+                    verdict, _ = ENGINE.recheck(event, before, state.get(key))
+                    found += [f.rule for f in verdict.violations]
+        planted = [r for i in sequence if isinstance(i, PlannedAccess) for r in i.breaks]
+        assert sorted(found) == sorted(planted), subject
+
+
+def test_each_run_plants_its_stateful_sequences_on_subjects_of_its_own() -> None:
+    """Two runs with the same seed plant the same traffic, but the subjects of their stateful
+    sequences differ, so a rule that reports once per window per subject reports both."""
+    first = list(islice(plan(7, 0.5, run="run-a"), 3_000))
+    second = list(islice(plan(7, 0.5, run="run-b"), 3_000))
+
+    def sequence_subjects(planned: list[PlannedAccess | PlannedConsent]) -> set[str]:
+        return {
+            item.subject
+            for item in planned
+            if item.subject.startswith(("opted-out-", "reidentified-", "race-"))
+        }
+
+    assert sequence_subjects(first)
+    assert not sequence_subjects(first) & sequence_subjects(second)
+    assert all("run-a" in subject for subject in sequence_subjects(first))

@@ -16,6 +16,9 @@ from dua_sink.sql_text import render, split_statements, sql_resource
 
 DATABASE = "dua"
 CLUSTER = "dua"
+CHANGES_ON_CLUSTER = re.compile(
+    r"^(CREATE [A-Z ]+ IF NOT EXISTS|ALTER TABLE|DROP VIEW IF EXISTS) [\w.]+ ON CLUSTER dua\b"
+)
 PLAIN_ENGINE = re.compile(r"\bENGINE = (Replacing|Summing)?MergeTree\b")
 
 
@@ -38,13 +41,21 @@ def test_without_a_cluster_the_statements_are_the_files_own() -> None:
 
 
 def test_on_a_cluster_every_statement_runs_on_every_node() -> None:
-    """Every CREATE names the cluster right after the object it creates."""
+    """Every CREATE (and ALTER) names the cluster right after the object it changes."""
     statements = _all(CLUSTER)
     assert statements
     for statement in statements:
-        assert re.match(r"^CREATE [A-Z ]+ IF NOT EXISTS [\w.]+ ON CLUSTER dua\b", statement), (
-            statement
-        )
+        assert re.match(CHANGES_ON_CLUSTER, statement), statement
+
+
+def test_an_altered_table_alters_its_distributed_table_too() -> None:
+    """A column added to `violations` is added to `violations_all`, which inserts go to."""
+    statements = _all(CLUSTER)
+    altered = [s for s in statements if s.startswith("ALTER TABLE dua.violations")]
+    assert [s.split(" ON CLUSTER")[0] for s in altered] == [
+        "ALTER TABLE dua.violations",
+        "ALTER TABLE dua.violations_all",
+    ]
 
 
 def test_on_a_cluster_every_table_is_replicated() -> None:
@@ -71,7 +82,9 @@ def test_replication_keeps_each_engine_s_parameters() -> None:
 def test_the_written_tables_get_a_distributed_table(table: str, key: str) -> None:
     """Each table the sink writes has `<table>_all` over the cluster, sharded by its key."""
     statements = _all(CLUSTER)
-    (distributed,) = [s for s in statements if f"{DATABASE}.{table}_all ON CLUSTER" in s]
+    (distributed,) = [
+        s for s in statements if s.startswith(f"CREATE TABLE IF NOT EXISTS {DATABASE}.{table}_all ")
+    ]
     assert f"AS {DATABASE}.{table}\n" in distributed
     assert distributed.endswith(f"ENGINE = Distributed(dua, {DATABASE}, {table}, {key})")
     local = statements.index(
@@ -143,4 +156,6 @@ def test_clickhouse_parses_every_cluster_statement(chdb_client: Any) -> None:
     statements = _all(CLUSTER)
     for statement in statements:
         rows = chdb_client.query(f"EXPLAIN AST {statement}").result_rows
-        assert rows[0][0].startswith("CreateQuery dua "), statement
+        assert rows[0][0].startswith(("CreateQuery dua ", "AlterQuery dua ", "DropQuery dua ")), (
+            statement
+        )

@@ -62,7 +62,7 @@ class Pair:
         fast, slow = (p.process(consent, raw, now) for p in self.processors)
         assert slow.native == 0
         assert fast.outputs == slow.outputs
-        for name in ("events", "violations", "rejected", "clock_ahead", "occurred_at"):
+        for name in ("events", "violations", "rejected", "clock_ahead", "occurred_at", "late"):
             assert getattr(fast, name) == getattr(slow, name), name
         assert (fast.consent_changes, fast.policy_version) == (
             slow.consent_changes,
@@ -81,6 +81,7 @@ class Pair:
         assert fast.sizes() == slow.sizes()
         assert fast._reid == slow._reid  # the stores themselves are compared
         assert fast._consent == slow._consent
+        assert fast._consent_partitions == slow._consent_partitions
         assert fast.watermarks == slow.watermarks
         assert (fast.partition, fast.event_ms) == (slow.partition, slow.event_ms)
 

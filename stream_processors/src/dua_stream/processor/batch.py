@@ -1,8 +1,10 @@
 """One batch of input messages to the messages to produce: decode, classify, route.
 
 Pure apart from the state it is given: no Kafka, no clock of its own, so it is tested with
-plain objects. Consent changes of a batch are applied before its access events (see
-README.md, "Latest consent at processing time").
+plain objects. Consent changes of a batch are applied before its access events, and an
+access is judged by the consent in force at its `occurred_at`; a consent change applied after
+accesses it precedes re-checks them (`recheck.py`; README.md, "Consent as it stood when the
+access happened").
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from typing import Any, Final, Protocol
 
 from dua_policy import Engine, Purpose, Verdict
 from dua_policy.compiler import ElementsPlan, Step
-from dua_schemas import DataAccessEvent, to_millis
+from dua_policy.state import consent_key
+from dua_policy.stateful import CONSENT_RETENTION_MS
+from dua_schemas import VIOLATION, DataAccessEvent, to_millis
 from dua_stream.processor.codec import RecordCodec
 from dua_stream.processor.config import ProcessorTopics
 from dua_stream.processor.decode import decode_access, decode_consent
 from dua_stream.processor.fastpath import NO_CATEGORY, NativeBatch, build_access_path
+from dua_stream.processor.recheck import recheck, remember
 from dua_stream.processor.reject import Rejection, SourcePosition
 from dua_stream.processor.route import (
     Output,
@@ -38,6 +43,9 @@ log = logging.getLogger("dua_stream.processor.batch")
 # decides what state expires). Clocks of services differ by seconds; an event a year ahead
 # is a broken clock, and must not expire a year of window entries at once.
 MAX_CLOCK_AHEAD: Final = timedelta(minutes=5)
+# A violation a consent re-check finds within this long of its access being judged is on time
+# (the race between the two topics); later, it is marked as detected late.
+CONSENT_GRACE_MS: Final = 2_000
 
 
 class InputMessage(Protocol):
@@ -69,6 +77,19 @@ class BatchResult:
     # access events more than MAX_CLOCK_AHEAD ahead of the worker's clock, by service
     clock_ahead: Counter[str] = field(default_factory=Counter)
     native: int = 0  # access events the native path processed itself (see fastpath.py)
+    # violations found by a consent change after the grace (`Violation.detected_late_ms`), by rule
+    late: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class _Touched:
+    """A subject's consent changes in one batch: its value before the first, whether any
+    changed it, their times, the last one's message."""
+
+    before: dict[str, Any] | None
+    changed: bool
+    times: set[int]
+    message: InputMessage
 
 
 class BatchProcessor:
@@ -79,9 +100,11 @@ class BatchProcessor:
         "_codec",
         "_dlq_prefix",
         "_engine",
+        "_grace_ms",
         "_native",
         "_paths",
         "_processed_at_encoder",
+        "_retention_ms",
         "_state",
         "_tables",
         "_topics",
@@ -97,10 +120,16 @@ class BatchProcessor:
         *,
         dlq_prefix_bytes: int = 1024,
         native: bool = True,
+        consent_grace_ms: int = CONSENT_GRACE_MS,
+        consent_retention_ms: int = CONSENT_RETENTION_MS,
     ) -> None:
         """`native`: run access events through the native `AccessPath` when it is built
-        (`fastpath.py`; the same outputs, ~2x faster)."""
+        (`fastpath.py`; the same outputs, ~2x faster). `consent_grace_ms`: how long after an
+        access was judged a violation a consent change finds still counts as on time;
+        `consent_retention_ms`: how long consent history and judged accesses are kept."""
         self._codec = codec
+        self._grace_ms = consent_grace_ms
+        self._retention_ms = consent_retention_ms
         self._native = native
         # the batch's processing time as the native path's splicer writes it (fixed per codec)
         splice = codec.splicer
@@ -125,8 +154,11 @@ class BatchProcessor:
         engine = self._engine()
         result = BatchResult(policy_version=engine.policy_version)
         latest_ms = to_millis(now + MAX_CLOCK_AHEAD)
+        touched: dict[str, _Touched] = {}
         for message in consent:
-            self._consent(engine, message, now, latest_ms, result)
+            self._consent(engine, message, now, latest_ms, result, touched=touched)
+        for subject, seen in touched.items():
+            self._recheck(engine, subject, seen, now, result)
         path = self._path(engine)
         if path is None:
             for message in raw:
@@ -170,8 +202,9 @@ class BatchProcessor:
         return encode(now) if encode is not None else b""
 
     def expire(self, window_ms: int) -> tuple[int, list[Output]]:
-        """Delete expired re-identification entries; their tombstones to produce."""
-        count = self._state.expire(window_ms)
+        """Delete expired re-identification entries and accesses kept for a consent re-check
+        past the retention; their tombstones to produce."""
+        count = self._state.expire(window_ms, self._retention_ms)
         outputs = [changelog_output(c, self._changelogs) for c in self._state.drain_changes()]
         return count, outputs
 
@@ -190,19 +223,84 @@ class BatchProcessor:
         now: datetime,
         latest_ms: int,
         result: BatchResult,
+        *,
+        touched: dict[str, _Touched],
     ) -> None:
         change = decode_consent(self._codec, message.value)
         if isinstance(change, Rejection):
             self._reject(change, message, now, result)
             return
-        self._state.at(message.partition, min(to_millis(change["occurred_at"]), latest_ms))
+        change_ms = to_millis(change["occurred_at"])
+        self._state.at(message.partition, min(change_ms, latest_ms))
+        subject = change["subject_id"]
         try:
-            engine.apply_consent(change, self._state)
+            before = self._state.get(consent_key(subject))
+            changed = engine.apply_consent(change, self._state, self._retention_ms)
         except Exception as exc:  # an engine bug on one input must not stop the stream
             log.exception("consent change at %s/%s failed", message.topic, message.offset)
             self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
             return
         result.consent_changes += 1
+        seen = touched.get(subject)
+        if seen is None:
+            touched[subject] = _Touched(before, changed, {change_ms}, message)
+        else:
+            seen.changed |= changed
+            seen.times.add(change_ms)
+            seen.message = message
+
+    def _recheck(
+        self, engine: Engine, subject: str, seen: _Touched, now: datetime, result: BatchResult
+    ) -> None:
+        """Re-check the subject's kept accesses once the batch's changes of it are applied
+        (all of them: an opt-out and the opt-in after it, in one batch, judge together)."""
+        message = seen.message
+        self._state.at(message.partition, self._state.event_ms)
+        try:
+            found = recheck(
+                engine,
+                self._state,
+                subject,
+                seen.before,
+                seen.changed,
+                seen.times,
+                self._retention_ms,
+                self._decoded,
+            )
+        except Exception as exc:  # as in `_consent`
+            log.exception("consent re-check at %s/%s failed", message.topic, message.offset)
+            self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
+            return
+        if found:
+            self._rechecked(found, message, now, result)
+
+    def _decoded(self, payload: bytes) -> DataAccessEvent | None:
+        event = decode_access(self._codec, payload)
+        return None if isinstance(event, Rejection) else event
+
+    def _rechecked(
+        self,
+        found: list[tuple[Verdict, int]],
+        message: InputMessage,
+        now: datetime,
+        result: BatchResult,
+    ) -> None:
+        """The Violations a consent change found among accesses judged before it arrived:
+        marked late past the grace, with the ids they would have had on time."""
+        now_ms = to_millis(now)
+        for verdict, judged_ms in found:
+            delay = now_ms - judged_ms
+            late = delay if delay > self._grace_ms else 0
+            headers = version_headers(verdict.policy_version)
+            service = verdict.event["service"]
+            for record, finding in zip(
+                verdict.violation_records(now, late), verdict.violations, strict=True
+            ):
+                value = self._codec.encode(VIOLATION, record)
+                result.outputs.append(Output(self._topics.violations, message.key, value, headers))
+                result.violations[(finding.rule, finding.severity, finding.mode, service)] += 1
+                if late:
+                    result.late[finding.rule] += 1
 
     def _access(
         self,
@@ -224,6 +322,16 @@ class BatchProcessor:
             self._state.at(message.partition, occurred_ms)
         try:
             verdict = engine.classify(event, self._state)
+            subject = event["subject_id"]
+            if verdict.awaits_consent and subject is not None and message.value is not None:
+                remember(
+                    self._state,
+                    subject,
+                    occurred_ms,
+                    to_millis(now),
+                    message.value,
+                    message.partition,
+                )
         except Exception as exc:  # an engine bug on one event must not stop the stream
             self._classify_failed(exc, message, now, result)
             return

@@ -65,6 +65,12 @@ class Tuning:
     # times per batch and promotes records that are about to die; objects alive after
     # start-up are frozen out of collection altogether. 0 keeps CPython's settings.
     gc_young_threshold: int = 50_000
+    # Raw records produced less than this long ago wait before they are classified, so that
+    # consent changes produced before them are applied first (`hold.py`); a violation a
+    # later consent change finds past this is marked as detected late (`recheck.py`).
+    consent_grace_ms: int = 1_000
+    # How long a subject's consent history and its accesses kept for a re-check are kept.
+    consent_retention_days: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)

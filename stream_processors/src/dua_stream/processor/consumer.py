@@ -41,6 +41,11 @@ class BatchHandler(Protocol):
     @property
     def topics(self) -> frozenset[str]: ...
 
+    @property
+    def holding(self) -> bool:
+        """Records wait in the handler: an empty fetch is handed over too."""
+        ...
+
     async def handle(self, consumer: Any, messages: Sequence[Any]) -> None: ...
 
     async def drain(self) -> None: ...
@@ -109,7 +114,7 @@ class BatchingConsumer(aiokafka_driver.Consumer):
                 if self.should_stop:
                     continue
                 batch = await self._fetch_batch(batch_topics)
-                if batch:
+                if batch or handler.holding:
                     await handler.handle(self, batch)
                 commit_every = self._commit_every
                 if commit_every is not None and self._n_acked >= commit_every:

@@ -37,15 +37,16 @@ from dua_policy import Engine, Finding, TaggedElement
 from dua_policy.compiler import FIRES, OPTED_OUT, REIDENTIFICATION, Step
 from dua_policy.engine import EngineTables
 from dua_policy.state import CONSENT_PREFIX, REIDENTIFICATION_PREFIX
-from dua_policy.stateful import PRUNE_ABOVE
+from dua_policy.stateful import HISTORY, PRUNE_ABOVE
 from dua_schemas import DATA_ACCESS_EVENT, VIOLATION, DataAccessEvent
 from dua_schemas.avro_reader import compile_program
 from dua_schemas.validation import quick_spec
 from dua_stream.processor.codec import SINGLE_OBJECT_MAGIC, RecordCodec
 from dua_stream.processor.config import ProcessorTopics
+from dua_stream.processor.recheck import ENTRIES, JUDGED_KEPT, JUDGED_PREFIX
 from dua_stream.processor.route import Output
 from dua_stream.processor.splice import SplicePlan
-from dua_stream.processor.state import REIDENTIFICATION_TABLE
+from dua_stream.processor.state import CONSENT_TABLE, REIDENTIFICATION_TABLE
 
 log = logging.getLogger("dua_stream.processor.fastpath")
 
@@ -96,9 +97,15 @@ class AccessPathSpec:
     prune_above: int  # `dua_policy.stateful.PRUNE_ABOVE`
     consent_prefix: str
     reidentification_prefix: str
+    consent_history: str  # `dua_policy.stateful.HISTORY`: a value the native path leaves to Python
+    # accesses kept for a consent re-check (`recheck.py`): key prefix, entries field, bound
+    judged_prefix: str
+    judged_entries: str
+    judged_kept: int
     finding: Callable[[Step, DataAccessEvent], Finding]  # `Engine.finding`
     # the processor: outputs and state tables
     reidentification_table: str
+    consent_table: str
     output: type[Output]
     tagged_topic: str
     violations_topic: str
@@ -158,8 +165,13 @@ def access_path_spec(
         prune_above=PRUNE_ABOVE,
         consent_prefix=CONSENT_PREFIX,
         reidentification_prefix=REIDENTIFICATION_PREFIX,
+        consent_history=HISTORY,
+        judged_prefix=JUDGED_PREFIX,
+        judged_entries=ENTRIES,
+        judged_kept=JUDGED_KEPT,
         finding=engine.finding,
         reidentification_table=REIDENTIFICATION_TABLE,
+        consent_table=CONSENT_TABLE,
         output=Output,
         tagged_topic=topics.tagged,
         violations_topic=topics.violations,

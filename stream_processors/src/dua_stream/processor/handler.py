@@ -3,7 +3,9 @@
 Up to `max_in_flight_batches` batches wait for the broker's confirmation at a time while the
 next one is decoded and classified; when the window is full, fetching waits. An input is
 acknowledged (and so its offset may be committed) only after every output of its batch,
-state changelog records included, is confirmed: at-least-once from raw input to output.
+state changelog records included, is confirmed: at-least-once from raw input to output. Raw
+records still within the consent grace wait in a `GraceHold`, unacknowledged, and are
+processed with a later fetch.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from dua_stream.processor.batch import BatchProcessor, BatchResult, InputMessage
 from dua_stream.processor.deliver import Deliverer, Delivery
+from dua_stream.processor.hold import GraceHold
 from dua_stream.processor.metrics import ProcessorMetrics
 
 log = logging.getLogger("dua_stream.processor.handler")
@@ -36,9 +39,11 @@ class ProcessorHandler:
         clock: Callable[[], datetime],
         crash: Callable[[BaseException], Awaitable[None]],
         on_confirmed: Callable[[Mapping[tuple[str, int], int]], None] | None = None,
+        consent_grace_ms: int = 0,
     ) -> None:
         """`on_confirmed`: called with a batch's confirmed offsets of the deliverer's
-        tracked topics (the table changelogs) once the whole batch is confirmed."""
+        tracked topics (the table changelogs) once the whole batch is confirmed;
+        `consent_grace_ms`: how long raw records wait for the consent topic (`GraceHold`)."""
         self._processor = processor
         self._deliverer = deliverer
         self._metrics = metrics
@@ -49,6 +54,8 @@ class ProcessorHandler:
         self._crash = crash
         self._on_confirmed = on_confirmed
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._hold = GraceHold(consent_grace_ms)
+        self._consumer: Any = None  # the consumer of the last fetch: held records' acks
         # (topic, partition) -> next offset to process, as far as confirmed outputs go
         self.positions: dict[tuple[str, int], int] = {}
 
@@ -61,11 +68,33 @@ class ProcessorHandler:
     def topics(self) -> frozenset[str]:
         return frozenset((self._raw_topic, self._consent_topic))
 
+    @property
+    def holding(self) -> bool:
+        """Raw records wait for the consent grace (an empty fetch should still be handled)."""
+        return self._hold.holding
+
     async def handle(self, consumer: Any, messages: Sequence[Any]) -> None:
         """Process one fetch; returns once it is handed to the producer (not yet confirmed)."""
+        self._consumer = consumer
         consent = [m for m in messages if m.topic == self._consent_topic]
         raw = [m for m in messages if m.topic != self._consent_topic] if consent else messages
         now = self._clock()
+        ready = self._hold.release(raw, int(now.timestamp() * 1000))
+        if ready is not raw:
+            raw = ready
+            messages = [*consent, *ready]
+        await self._process(consumer, consent, raw, messages, now)
+
+    async def _process(
+        self,
+        consumer: Any,
+        consent: Sequence[Any],
+        raw: Sequence[Any],
+        messages: Sequence[Any],
+        now: datetime,
+    ) -> None:
+        if not messages:
+            return
         result = self._processor.process(consent, raw, now)
         loop = asyncio.get_running_loop()
         delivery = self._deliverer.produce(result.outputs, loop)
@@ -83,7 +112,11 @@ class ProcessorHandler:
         self._confirmed(delivery)
 
     async def drain(self) -> None:
-        """Wait for every batch in flight to be confirmed and acknowledged."""
+        """Process the records held for the grace, then wait for every batch in flight to be
+        confirmed and acknowledged (before partitions are given away, or the worker stops)."""
+        held = self._hold.flush()
+        if held and self._consumer is not None:
+            await self._process(self._consumer, [], held, held, self._clock())
         if self._in_flight:
             await asyncio.wait(set(self._in_flight))
 
@@ -119,6 +152,7 @@ class ProcessorHandler:
                 len(messages),
                 clock_ahead=result.clock_ahead,
                 native=result.native,
+                late=result.late,
             )
             confirmed = self._clock().timestamp()
             self._metrics.observe_latencies([confirmed - at for at in result.occurred_at])

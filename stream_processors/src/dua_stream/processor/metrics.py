@@ -26,6 +26,7 @@ MetricName = Literal[
     "dua_processor_state_entries",
     "dua_processor_clock_ahead_total",
     "dua_processor_native_events_total",
+    "dua_processor_late_violations_total",
 ]
 
 EVENTS: Final[MetricName] = "dua_processor_events_total"
@@ -41,6 +42,7 @@ STATE_EXPIRED: Final[MetricName] = "dua_processor_state_expired_total"
 STATE_ENTRIES: Final[MetricName] = "dua_processor_state_entries"
 CLOCK_AHEAD: Final[MetricName] = "dua_processor_clock_ahead_total"
 NATIVE_EVENTS: Final[MetricName] = "dua_processor_native_events_total"
+LATE_VIOLATIONS: Final[MetricName] = "dua_processor_late_violations_total"
 
 # prometheus_client appends `_total` to counters itself: declare them without it.
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -169,7 +171,8 @@ class ProcessorMetrics:
         )
         self.state_expired = Counter(
             _counter_name(STATE_EXPIRED),
-            "Re-identification entries deleted after their window.",
+            "Re-identification entries deleted after their window, and accesses kept for a "
+            "consent re-check deleted after the retention.",
             registry=r,
         )
         self.state_entries = Gauge(
@@ -191,6 +194,13 @@ class ProcessorMetrics:
             "first sights of a shape, inputs it leaves to Python, or no native build).",
             registry=r,
         )
+        self.late_violations = Counter(
+            _counter_name(LATE_VIOLATIONS),
+            "Violations found after the consent grace by a consent change that arrived late "
+            "(Violation.detected_late_ms set), by rule.",
+            ["rule"],
+            registry=r,
+        )
         self._policy_version: str | None = None
 
     def record_batch(
@@ -203,6 +213,7 @@ class ProcessorMetrics:
         *,
         clock_ahead: Mapping[str, int] | None = None,
         native: int = 0,
+        late: Mapping[str, int] | None = None,
     ) -> None:
         """Add one confirmed batch's tallies."""
         for (service, category), count in events.items():
@@ -217,6 +228,8 @@ class ProcessorMetrics:
             self.clock_ahead.labels(service).inc(count)
         if native:
             self.native_events.inc(native)
+        for rule, count in (late or {}).items():
+            self.late_violations.labels(rule).inc(count)
         self.batch_size.observe(size)
 
     def observe_latencies(self, seconds: Iterable[float]) -> None:

@@ -1,7 +1,8 @@
 """`TableState`: the engine's `RuleState` kept in Faust tables, with changelog records batched.
 
 Two tables: `reid:<subject>` keys (re-identification windows) go to the `reidentification`
-table, which expires entries; every other key (`consent:<subject>`) to the `consent` table.
+table, which expires entries; every other key (`consent:<subject>`, the subject's consent
+history, and `judged:<subject>`, accesses kept for a consent re-check) to the `consent` table.
 Both are keyed by subject, like the raw and consent topics, so the state read while
 processing partition P was written while processing partition P.
 
@@ -21,6 +22,7 @@ from typing import Any, Final, NamedTuple
 import orjson
 
 from dua_policy.state import REIDENTIFICATION_PREFIX
+from dua_stream.processor.recheck import ENTRIES, JUDGED_PREFIX, PARTITION
 
 CONSENT_TABLE: Final = "consent"
 REIDENTIFICATION_TABLE: Final = "reidentification"
@@ -80,6 +82,23 @@ def _dumps(value: Any) -> bytes:
         )
 
 
+def _judged_partition(value: Any) -> int | None:
+    """The partition of a `judged:<subject>` value (None: a form expiry leaves alone)."""
+    partition = value.get(PARTITION) if isinstance(value, dict) else None
+    return partition if type(partition) is int else None
+
+
+def _newest_judged(value: dict[str, Any]) -> int:
+    """The newest access time of a `judged:<subject>` value (0 without a readable one)."""
+    entries = value.get(ENTRIES)
+    times = [
+        entry[0]
+        for entry in (entries if isinstance(entries, list) else ())
+        if isinstance(entry, list) and entry and type(entry[0]) is int
+    ]
+    return max(times, default=0)
+
+
 class StateView(NamedTuple):
     """The stores of a `TableState`, the objects themselves (not copies), for a native caller
     that reads and writes them exactly as `get`, `put` and `at` do, then sets `partition` and
@@ -90,6 +109,7 @@ class StateView(NamedTuple):
     reidentification: Store  # `reid:<subject>` -> {"p": partition, "t": newest ms, "v": value}
     changes: dict[tuple[str, str], int]  # (table, key) changed -> partition, until drained
     watermarks: dict[int, int]  # partition -> newest event time seen (ms)
+    consent_partitions: dict[str, int]  # consent keys written here -> partition (`retain`)
 
 
 class TableState:
@@ -130,7 +150,9 @@ class TableState:
 
     def view(self) -> StateView:
         """The stores themselves, for a native caller (see `StateView`)."""
-        return StateView(self._consent, self._reid, self._changes, self.watermarks)
+        return StateView(
+            self._consent, self._reid, self._changes, self.watermarks, self._consent_partitions
+        )
 
     def get(self, key: str) -> dict[str, Any] | None:
         if key.startswith(REIDENTIFICATION_PREFIX):
@@ -149,9 +171,11 @@ class TableState:
             self._changes[(CONSENT_TABLE, key)] = self.partition
             self._consent_partitions[key] = self.partition
 
-    def expire(self, window_ms: int) -> int:
+    def expire(self, window_ms: int, retention_ms: int | None = None) -> int:
         """Delete re-identification entries older than their partition's newest event time
-        minus `window_ms`; returns how many. Such an entry can no longer complete a pattern."""
+        minus `window_ms` (such an entry can no longer complete a pattern) and, given
+        `retention_ms`, accesses kept for a consent re-check whose newest is older than that
+        (`recheck.py`); returns how many."""
         stale = [
             (key, wrapped["p"])
             for key, wrapped in self._reid.items()
@@ -160,7 +184,20 @@ class TableState:
         for key, partition in stale:
             del self._reid[key]
             self._changes[(REIDENTIFICATION_TABLE, key)] = partition
-        return len(stale)
+        if retention_ms is None:
+            return len(stale)
+        judged = [
+            (key, partition)
+            for key, value in self._consent.items()
+            if key.startswith(JUDGED_PREFIX)
+            and (partition := _judged_partition(value)) is not None
+            and _newest_judged(value) < self.watermarks.get(partition, 0) - retention_ms
+        ]
+        for key, partition in judged:
+            del self._consent[key]
+            self._consent_partitions.pop(key, None)
+            self._changes[(CONSENT_TABLE, key)] = partition
+        return len(stale) + len(judged)
 
     def retain(self, partitions: Collection[int]) -> int:
         """Forget, in memory only, the entries of every partition not in `partitions` (the

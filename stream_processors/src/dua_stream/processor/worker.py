@@ -73,6 +73,8 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
         lambda: reloader.engine,
         changelogs,
         dlq_prefix_bytes=config.tuning.dlq_prefix_bytes,
+        consent_grace_ms=config.tuning.consent_grace_ms,
+        consent_retention_ms=int(config.tuning.consent_retention_days * 86_400_000),
     )
     if processor.native:
         log.info("access events: native path (dua_stream_native.AccessPath)")
@@ -102,6 +104,7 @@ def build_worker(config: ProcessorConfig, metrics: ProcessorMetrics) -> Processo
         clock=_now,
         crash=app.crash,
         on_confirmed=tables_reflect,
+        consent_grace_ms=config.tuning.consent_grace_ms,
     )
     app.batch_handler = handler
 

@@ -1,0 +1,68 @@
+"""`GraceHold`: raw records wait out the consent grace before they are classified.
+
+Consent and raw are different topics with no order between them: an opt-out produced just
+before an access may be fetched just after it. A raw record produced (its Kafka timestamp)
+less than `grace_ms` ago is held, and with it every later record of its partition (per
+subject order holds, and so does the contiguity of acknowledged offsets), until the grace
+has passed; consent changes fetched meanwhile are applied first. Held records are not
+acknowledged, so a crash processes them again. Changes later than the grace are the consent
+re-check's (`recheck.py`).
+
+The cost: up to `grace_ms` (plus a fetch wait when traffic is idle) of latency on live
+traffic, and the held records in memory (one fetch's worth per `grace_ms` at most). Records
+older than the grace, a backlog, pass with one dict lookup each.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+
+class GraceHold:
+    """Per-partition queues of raw records still within the grace."""
+
+    __slots__ = ("_grace_ms", "_held")
+
+    def __init__(self, grace_ms: int) -> None:
+        self._grace_ms = grace_ms
+        self._held: dict[int, deque[Any]] = {}
+
+    @property
+    def holding(self) -> bool:
+        """Some records are held."""
+        return bool(self._held)
+
+    def release(self, raw: Sequence[Any], now_ms: int) -> Sequence[Any]:
+        """The records of `raw` and those held before, whose grace has passed, in partition
+        order; the others are held. `raw` itself when none is held (the common case)."""
+        if self._grace_ms <= 0:
+            return raw
+        horizon = now_ms - self._grace_ms
+        held = self._held
+        ready: list[Any] = []
+        for record in raw:
+            partition = record.partition
+            queue = held.get(partition)
+            if queue is not None:
+                queue.append(record)
+            elif (getattr(record, "timestamp", None) or 0) > horizon:
+                held[partition] = deque((record,))
+            else:
+                ready.append(record)
+        if not held:
+            return raw
+        for partition in list(held):
+            queue = held[partition]
+            while queue and (getattr(queue[0], "timestamp", None) or 0) <= horizon:
+                ready.append(queue.popleft())
+            if not queue:
+                del held[partition]
+        return ready
+
+    def flush(self) -> list[Any]:
+        """Every record held (before partitions are given away, or the worker stops)."""
+        records = [record for queue in self._held.values() for record in queue]
+        self._held.clear()
+        return records

@@ -1,0 +1,139 @@
+"""`GraceHold` and the handler with it: raw records within the consent grace wait, in
+partition order, unacknowledged, and consent changes fetched meanwhile go first."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from dua_stream.processor.batch import BatchResult
+from dua_stream.processor.handler import ProcessorHandler
+from dua_stream.processor.hold import GraceHold
+from dua_stream.processor.metrics import ProcessorMetrics
+from dua_stream.processor.route import Output
+
+from .conftest import T0
+from .test_handler import _Consumer, _Deliverer, _settle
+
+NOW_MS = int(T0.timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class Record:
+    """A consumed record with its Kafka timestamp (ms), as aiokafka gives it."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+    key: bytes | None = b"k"
+    value: bytes | None = b"v"
+
+
+def test_records_older_than_the_grace_pass_as_they_are() -> None:
+    """A backlog (every record past the grace) is returned as is: nothing held."""
+    hold = GraceHold(1_000)
+    raw = [Record("raw", 0, 1, NOW_MS - 5_000), Record("raw", 1, 1, NOW_MS - 1_000)]
+    assert hold.release(raw, NOW_MS) is raw
+    assert not hold.holding
+
+
+def test_a_recent_record_holds_the_rest_of_its_partition() -> None:
+    """A record within the grace waits, and every later record of its partition with it
+    (even an older one), until the grace has passed; other partitions go on."""
+    hold = GraceHold(1_000)
+    fresh = Record("raw", 0, 1, NOW_MS - 10)
+    older = Record("raw", 0, 2, NOW_MS - 9_000)
+    other = Record("raw", 1, 1, NOW_MS - 9_000)
+    assert hold.release([fresh, older, other], NOW_MS) == [other]
+    assert hold.holding
+    assert hold.release([], NOW_MS + 500) == []
+    assert hold.release([], NOW_MS + 990) == [fresh, older]
+    assert not hold.holding
+
+
+def test_a_grace_of_zero_holds_nothing() -> None:
+    """`DUA_PROCESSOR_CONSENT_GRACE_MS=0`: classified at once, as before."""
+    raw = [Record("raw", 0, 1, NOW_MS)]
+    assert GraceHold(0).release(raw, NOW_MS) is raw
+
+
+class _Processor:
+    """Records what each batch held: consent first, then raw."""
+
+    def __init__(self) -> None:
+        self.batches: list[tuple[list[int], list[int]]] = []
+
+    def process(self, consent: Sequence[Any], raw: Sequence[Any], now: datetime) -> BatchResult:
+        self.batches.append(([m.offset for m in consent], [m.offset for m in raw]))
+        result = BatchResult(policy_version="v1")
+        for message in [*consent, *raw]:
+            result.outputs.append(Output("tagged", message.key, message.value))
+        return result
+
+
+async def test_held_records_are_acknowledged_only_once_processed() -> None:
+    """An access fetched before the opt-out that precedes it is classified after it, and
+    acknowledged only with the batch that processed it."""
+    clock = [T0]
+    processor, deliverer, consumer = _Processor(), _Deliverer(), _Consumer()
+
+    async def crash(exc: BaseException) -> None:
+        raise AssertionError(exc)
+
+    handler = ProcessorHandler(
+        processor,  # type: ignore[arg-type]
+        deliverer,  # type: ignore[arg-type]
+        ProcessorMetrics(),
+        raw_topic="raw",
+        consent_topic="consent",
+        max_in_flight=4,
+        clock=lambda: clock[0],
+        crash=crash,
+        consent_grace_ms=1_000,
+    )
+    await handler.handle(consumer, [Record("raw", 0, 7, NOW_MS)])
+    assert handler.holding
+    assert processor.batches == []
+    clock[0] = T0 + timedelta(milliseconds=300)
+    await handler.handle(consumer, [Record("consent", 0, 3, NOW_MS - 1)])
+    clock[0] = T0 + timedelta(milliseconds=1_000)
+    await handler.handle(consumer, [])
+    assert processor.batches == [([3], []), ([], [7])]
+    for delivery in deliverer.deliveries:
+        delivery.confirmed.set_result(None)
+    await _settle()
+    assert consumer.acked == [3, 7]
+    assert handler.positions == {("consent", 0): 4, ("raw", 0): 8}
+
+
+async def test_draining_processes_what_is_held() -> None:
+    """Before partitions are given away (or the worker stops) the held records are
+    processed and confirmed, not dropped."""
+    processor, deliverer, consumer = _Processor(), _Deliverer(), _Consumer()
+
+    async def crash(exc: BaseException) -> None:
+        raise AssertionError(exc)
+
+    handler = ProcessorHandler(
+        processor,  # type: ignore[arg-type]
+        deliverer,  # type: ignore[arg-type]
+        ProcessorMetrics(),
+        raw_topic="raw",
+        consent_topic="consent",
+        max_in_flight=4,
+        clock=lambda: T0,
+        crash=crash,
+        consent_grace_ms=1_000,
+    )
+    await handler.handle(consumer, [Record("raw", 2, 1, NOW_MS)])
+    drained = asyncio.ensure_future(handler.drain())
+    await _settle()
+    (delivery,) = deliverer.deliveries
+    delivery.confirmed.set_result(None)
+    await drained
+    assert consumer.acked == [1]
+    assert not handler.holding
