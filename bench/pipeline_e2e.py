@@ -9,6 +9,9 @@ the sink answers, the simulator of `dua demo` sends N access events through the 
 offered rate (one client per seed service, about 10% planted violations); timing runs from
 the first emit to the N-th event queryable in `access_events_unique`. Reported: sustained
 events/s (N / that time) and emit-to-queryable latency p50/p99 (inserted_at - occurred_at).
+`dua run notifier` runs beside them (unless `notifier=False`), posting to a local webhook
+(bench/webhook_receiver.py): emit → webhook p50/p99 of the critical violations' posts, and
+of each rule and service's first such post (the alert).
 Beside it, on the same raw topic: the ceiling (a confluent-kafka consumer that only decodes),
 and the native peer (bench/clickhouse_kafka_engine.py) reading the same events re-produced
 as JSONEachRow.
@@ -30,11 +33,13 @@ from typing import Any, Final
 
 from bench.clickhouse_kafka_engine import produce_json, run_in_child
 from bench.pipeline_processor import ceiling, kafka
+from bench.webhook_receiver import WebhookReceiver, latencies_ms, percentile
 from confluent_kafka import Consumer
 
 from dua.demo.children import Child
 from dua.demo.landing import RunQueries
 from dua.kafka import ensure_topics, free_ports
+from dua.read_path import open_reader
 from dua.settings import load_settings
 from dua.simulation import ClientFactory, SimulationOptions, Simulator
 from dua_schemas import DuaError, Topics, WireCodec
@@ -100,14 +105,54 @@ def _check(children: tuple[Child, ...]) -> None:
             raise RuntimeError(f"the {child.name} exited early:\n{child.log_tail()}")
 
 
+def _webhook_latency(settings: Any, receiver: WebhookReceiver) -> dict[str, Any]:
+    """Emit → webhook of the critical violations' posts: arrival - occurred_at of the event
+    that opened each group (looked up through the sink's endpoint)."""
+    posts = list(receiver.posts)
+    events = sorted({post.event for post in posts if post.event})
+    occurred: dict[str, int] = {}
+    if events:
+        reader = open_reader(settings)
+        try:
+            rows = reader.query(
+                "SELECT event_id, toUnixTimestamp64Milli(occurred_at) FROM access_events_unique"
+                " WHERE event_id IN {ids:Array(String)}",
+                {"ids": events},
+            ).rows
+        finally:
+            reader.close()
+        occurred = {str(event): int(ms) for event, ms in rows}
+    critical = latencies_ms(posts, occurred, "critical")
+    alerts = latencies_ms(posts, occurred, "critical", first_only=True)
+    return {
+        "webhook_posts": len(posts),
+        "webhook_critical_posts": len(critical),
+        "webhook_critical_p50_ms": percentile(critical, 0.5),
+        "webhook_critical_p99_ms": percentile(critical, 0.99),
+        # the first post of each rule and service: when the webhook first heard of it
+        "webhook_alerts": len(alerts),
+        "webhook_alert_p50_ms": percentile(alerts, 0.5),
+        "webhook_alert_p99_ms": percentile(alerts, 0.99),
+    }
+
+
 def pipeline(
-    bootstrap: str, n: int, rate: float, home: Path, progress: Progress = _stderr
+    bootstrap: str,
+    n: int,
+    rate: float,
+    home: Path,
+    progress: Progress = _stderr,
+    *,
+    notifier: bool = True,
 ) -> dict[str, Any]:
-    """Run the pipeline on `n` events at `rate`; returns its figures and the raw topic's name."""
+    """Run the pipeline on `n` events at `rate`; returns its figures and the raw topic's name.
+
+    `notifier`: also run `dua run notifier` posting to a local webhook, and time its posts."""
     suffix = uuid.uuid4().hex[:8]
     topics = {role: f"bench.e2e.{role}.{suffix}" for role in ROLES}
     ensure_topics(bootstrap, topics.values(), partitions=PARTITIONS)
-    processor_port, sink_port = free_ports(2)
+    processor_port, sink_port, notifier_port = free_ports(3)
+    receiver = WebhookReceiver().__enter__()
     env = {
         **os.environ,
         "DUA_STATE_DIR": str(home / "state"),
@@ -116,6 +161,9 @@ def pipeline(
         "DUA_SINK_GROUP": f"bench-e2e-sink-{suffix}",
         "DUA_PROCESSOR_METRICS_PORT": str(processor_port),
         "DUA_SINK_METRICS_PORT": str(sink_port),
+        "DUA_NOTIFIER_METRICS_PORT": str(notifier_port),
+        "DUA_NOTIFIER_GROUP": f"bench-e2e-notifier-{suffix}",
+        "DUA_NOTIFIER_WEBHOOK_URL": receiver.url,
         **{f"DUA_TOPIC_{role.upper()}": name for role, name in topics.items()},
     }
     overrides = {"state_dir": home / "state", "kafka_bootstrap": bootstrap}
@@ -123,10 +171,8 @@ def pipeline(
     run_id = uuid.uuid4().hex[:12]
     queries = RunQueries(settings, run_id)
     logs = home / "logs"
-    children = (
-        Child("processor", ["run", "processor"], env, logs),
-        Child("sink", ["run", "sink"], env, logs),
-    )
+    roles = ("processor", "sink", "notifier") if notifier else ("processor", "sink")
+    children = tuple(Child(role, ["run", role], env, logs) for role in roles)
     try:
         _wait_ready(queries, settings.state_dir / "sink.json", children)
         factory = ClientFactory(
@@ -153,9 +199,13 @@ def pipeline(
                 progress(f"  landed {landed:,} of {result.emitted:,}")
         elapsed = time.perf_counter() - started
         p50, p99 = queries.latency_ms()
+        # Posts of groups opened during the run have arrived by now unless still in their
+        # window: what arrives later is not counted (the notifier is stopped below).
+        webhook = _webhook_latency(settings, receiver) if notifier else {}
     finally:
         for child in children:
             child.stop()
+        receiver.__exit__()
     return {
         "events": result.emitted,
         "offered_per_s": rate,
@@ -164,14 +214,17 @@ def pipeline(
         "pipeline_per_s": round(result.emitted / elapsed),
         "latency_p50_ms": p50,
         "latency_p99_ms": p99,
+        **webhook,
         "raw_topic": topics["raw"],
     }
 
 
-def run(bootstrap: str, n: int, rate: float, progress: Progress = _stderr) -> dict[str, Any]:
+def run(
+    bootstrap: str, n: int, rate: float, progress: Progress = _stderr, *, notifier: bool = True
+) -> dict[str, Any]:
     """The pipeline, then the ceiling and the Kafka engine peer on the same events."""
     with tempfile.TemporaryDirectory(prefix="dua-bench-e2e-") as tmp:
-        figures = pipeline(bootstrap, n, rate, Path(tmp), progress)
+        figures = pipeline(bootstrap, n, rate, Path(tmp), progress, notifier=notifier)
     events, raw = figures["events"], figures.pop("raw_topic")
     progress(f"bench: ceiling (decode-only consumer) on the same {events:,} events")
     figures["ceiling_per_s"] = round(ceiling(bootstrap, raw, events))

@@ -15,7 +15,8 @@
 //! writer takes. On any other value it raises `ValueError` and the caller falls back to the
 //! Python writers. `Splicer` writes a TaggedAccessEvent from its DataAccessEvent's bytes and
 //! the verdict's fields (see `dua_stream.processor.splice`). `Checker` (module `check`) is
-//! the quick yes of event validation. Module `binary` holds the encoding itself (varints,
+//! the quick yes of event validation; `RowBinary` (module `rows`) writes ClickHouse rows from
+//! bodies for the sink. Module `binary` holds the encoding itself (varints,
 //! sized values, civil dates), plain Rust tested with `cargo test`.
 //!
 //! The Python module `dua_schemas_native` is the default feature `module`; a crate that builds
@@ -31,13 +32,14 @@ use std::collections::HashMap;
 
 pub mod binary;
 pub mod check;
+pub mod rows;
 
 pub use binary::{put_long, put_sized, Cursor, Malformed};
 pub use check::Checker;
 
 /// Deeper than any dua record; a recursive schema fed hostile bytes stops here, not in a
 /// stack overflow (Python's reader stops at its recursion limit the same way).
-const MAX_DEPTH: usize = 256;
+pub(crate) const MAX_DEPTH: usize = 256;
 
 /// A node of a program: what one value is.
 pub enum Node {
@@ -359,7 +361,7 @@ fn node(py: Python<'_>, entry: &Bound<'_, PyAny>, len: usize) -> PyResult<Node> 
 }
 
 /// The nodes of a program (see `dua_schemas.avro_reader.compile_program`).
-fn nodes(py: Python<'_>, program: &Bound<'_, PyList>) -> PyResult<Vec<Node>> {
+pub(crate) fn nodes(py: Python<'_>, program: &Bound<'_, PyList>) -> PyResult<Vec<Node>> {
     let len = program.len();
     if len == 0 {
         return Err(PyValueError::new_err("an empty program"));
@@ -727,5 +729,6 @@ fn dua_schemas_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Writer>()?;
     m.add_class::<Splicer>()?;
     m.add_class::<check::Checker>()?;
+    m.add_class::<rows::RowBinary>()?;
     Ok(())
 }

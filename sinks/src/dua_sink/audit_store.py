@@ -59,7 +59,9 @@ class AuditStore:
             )
 
     def write(self, segment: Segment) -> dict[TableName, int]:
-        """Insert a segment's rows, one insert per table; return rows per table."""
+        """Insert a segment's rows, one insert per table; return rows per table.
+
+        Rows built natively (`segment.blocks`) go as RowBinary, with the same token."""
         token = segment.token(self._group)
         written: dict[TableName, int] = {}
         for table, rows in segment.rows.items():
@@ -71,6 +73,16 @@ class AuditStore:
                     settings={TOKEN_SETTING: token},
                 )
             written[table] = len(rows)
+        for table, block in segment.blocks.items():
+            with _unavailable(f"insert into {table}", table):
+                self._client.raw_insert(
+                    f"{self._database}.{table}",
+                    column_names=COLUMNS[table],
+                    insert_block=block.data,
+                    settings={TOKEN_SETTING: token},
+                    fmt="RowBinary",
+                )
+            written[table] = written.get(table, 0) + block.rows
         return written
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
-from dua_sink.routing import Routed
+from dua_sink.routing import Pending, Routed, RowBlock
 from dua_sink.row_mapping import Row
 from dua_sink.tables import TableName
 
@@ -26,13 +27,17 @@ class OffsetRange:
     last: int
 
 
-@dataclass(frozen=True, slots=True)
-class Buffered:
-    """One message waiting to be written: its offset, its row, the CRC of its bytes."""
+class Buffered(NamedTuple):
+    """One message waiting to be written: its offset, its row, the CRC of its bytes.
+
+    `routed` is None for a message whose row is built with its segment's (`pending`). A
+    NamedTuple, not a frozen dataclass: one is made per message read.
+    """
 
     offset: int
-    routed: Routed
+    routed: Routed | None
     crc: int
+    pending: Pending | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +52,30 @@ class Segment:
     digest: str
     planned: bool
     rows: dict[TableName, list[Row]] = field(repr=False)
+    # Messages whose rows are still to be built, all at once (`RecordRouter.route_pending`).
+    pending: tuple[tuple[int, Pending], ...] = field(default=(), repr=False)
+    # Rows built natively: RowBinary per table.
+    blocks: dict[TableName, RowBlock] = field(default_factory=dict, repr=False)
+    # Reasons of the pending messages that became rejected rows.
+    rejected: tuple[str, ...] = ()
 
     @property
     def commit_offset(self) -> int:
         """The offset to commit once this segment is stored (Kafka's "next to read")."""
         return self.last_offset + 1
+
+    def with_rows(self, block: RowBlock | None, routed: Sequence[Routed]) -> Segment:
+        """This segment with its pending messages' rows: `block`, and `routed` rows."""
+        rows = {table: list(table_rows) for table, table_rows in self.rows.items()}
+        for item in routed:
+            rows.setdefault(item.table, []).append(item.row)
+        return replace(
+            self,
+            rows=rows,
+            pending=(),
+            blocks={block.table: block} if block is not None and block.rows else {},
+            rejected=tuple(item.rejected for item in routed if item.rejected is not None),
+        )
 
     def token(self, group: str) -> str:
         """The insert_deduplication_token: the same range with the same bytes, the same token."""
@@ -99,6 +123,10 @@ class PartitionBuffer:
     def add(self, offset: int, routed: Routed, crc: int) -> None:
         self.items.append(Buffered(offset, routed, crc))
 
+    def defer(self, offset: int, pending: Pending, crc: int) -> None:
+        """A message whose row is built when its segment is (natively, all at once)."""
+        self.items.append(Buffered(offset, None, crc, pending))
+
     def cut(self, max_rows: int, *, due: bool) -> list[Segment]:
         """Segments ready to write, in offset order.
 
@@ -145,8 +173,12 @@ class PartitionBuffer:
 
     def _segment(self, run: Sequence[Buffered], *, planned: bool) -> Segment:
         rows: dict[TableName, list[Row]] = {}
+        pending: list[tuple[int, Pending]] = []
         for item in run:
-            rows.setdefault(item.routed.table, []).append(item.routed.row)
+            if item.routed is not None:
+                rows.setdefault(item.routed.table, []).append(item.routed.row)
+            elif item.pending is not None:
+                pending.append((item.offset, item.pending))
         return Segment(
             topic=self.topic,
             partition=self.partition,
@@ -156,6 +188,7 @@ class PartitionBuffer:
             digest=digest_of(run),
             planned=planned,
             rows=rows,
+            pending=tuple(pending),
         )
 
 

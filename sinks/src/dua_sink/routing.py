@@ -6,9 +6,10 @@ Bad input is data: a payload that does not decode, or decodes to the wrong recor
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from dua_schemas import (
     REJECTED_EVENT,
@@ -19,6 +20,7 @@ from dua_schemas import (
     WireCodec,
 )
 from dua_sink.errors import RowRejected
+from dua_sink.row_binary import NativeRows
 from dua_sink.row_mapping import (
     Row,
     Source,
@@ -58,6 +60,23 @@ class Routed:
     rejected: str | None = None
 
 
+class Pending(NamedTuple):
+    """A message whose row is built later, with its segment's: bytes, key, and its Kafka
+    timestamp in milliseconds (0: none; made a datetime only if the message is rejected)."""
+
+    payload: bytes | None
+    key: bytes | None
+    timestamp_ms: int
+
+
+class RowBlock(NamedTuple):
+    """Rows of one table as ClickHouse RowBinary, built natively."""
+
+    table: TableName
+    data: bytes
+    rows: int
+
+
 @dataclass(frozen=True, slots=True)
 class _Route:
     record: str
@@ -68,15 +87,50 @@ class _Route:
 class RecordRouter:
     """Decodes messages of the sink's topics and maps them to rows."""
 
-    __slots__ = ("_codec", "_routes")
+    __slots__ = ("_codec", "_native", "_routes")
 
-    def __init__(self, topics: SinkTopics, codec: WireCodec) -> None:
+    def __init__(self, topics: SinkTopics, codec: WireCodec, *, native: bool = True) -> None:
+        """`native`: build the rows of tagged events and violations natively, a segment at a
+        time (`row_binary`), when the native build is there; else each in Python."""
         self._codec = codec
         self._routes = {
             topics.tagged: _Route(TAGGED_ACCESS_EVENT, ACCESS_EVENTS, access_event_row),
             topics.violations: _Route(VIOLATION, VIOLATIONS, violation_row),
             topics.dlq: _Route(REJECTED_EVENT, REJECTED_EVENTS, dlq_row),
         }
+        builders = NativeRows.for_records(codec) if native else {}
+        self._native = {
+            topic: builders[route.record]
+            for topic, route in self._routes.items()
+            if route.record in builders
+        }
+
+    def defers(self, topic: str) -> bool:
+        """Whether this topic's rows are built a segment at a time (`route_pending`)."""
+        return topic in self._native
+
+    def route_pending(
+        self, topic: str, partition: int, pending: Sequence[tuple[int, Pending]]
+    ) -> tuple[RowBlock | None, list[Routed]]:
+        """The rows of a segment's messages: RowBinary for those the native code maps, and
+        Python-routed rows (rejected ones, with their reasons) for those it refuses.
+
+        Should the Python path map a refused message into the same table after all, every
+        message is mapped in Python: one insert per table and segment, as before.
+        """
+        native = self._native[topic]
+        offsets = [offset for offset, _ in pending]
+        data, refused = native.rows([item.payload for _, item in pending], partition, offsets)
+        routed = [self._route_pending(topic, partition, pending[i]) for i in refused]
+        if any(item.table == native.table for item in routed):
+            return None, [self._route_pending(topic, partition, item) for item in pending]
+        return RowBlock(native.table, data, len(pending) - len(refused)), routed
+
+    def _route_pending(self, topic: str, partition: int, item: tuple[int, Pending]) -> Routed:
+        offset, message = item
+        millis = message.timestamp_ms
+        when = datetime.fromtimestamp(millis / 1000, UTC) if millis > 0 else datetime.now(UTC)
+        return self.route(Source(topic, partition, offset, when), message.payload, message.key)
 
     def route(self, source: Source, payload: bytes | None, key: bytes | None) -> Routed:
         """The row for one message (never raises for bad input)."""

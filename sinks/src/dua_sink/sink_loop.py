@@ -22,13 +22,16 @@ from dua_sink.audit_store import AuditStore
 from dua_sink.batching import OffsetRange, PartitionBuffer, Segment
 from dua_sink.errors import ClickHouseUnavailable
 from dua_sink.metrics import SinkMetrics
-from dua_sink.routing import RecordRouter
+from dua_sink.routing import Pending, RecordRouter
 from dua_sink.row_mapping import Source
 from dua_sink.sink_config import CONSUME_BATCH, SinkConfig
 
 log = logging.getLogger("dua_sink.sink")
 # The loop wakes at least this often to notice a stop request.
 MAX_WAIT_S = 0.5
+# While reading a backlog (each fetch full), what is there is written every this many flush
+# intervals instead of every one: inserts as large as a 1 s interval made them.
+BACKLOG_FLUSH_FACTOR = 4
 PartitionKey = tuple[str, int]
 
 
@@ -96,21 +99,27 @@ class BatchingSink:
         )
         interval = self._config.flush_interval_s
         next_flush = self._clock() + interval
+        last_flush = self._clock()
         try:
             while not stop.is_set():
                 wake = next_flush if self._retry_at is None else self._retry_at
                 timeout = min(max(wake - self._clock(), 0.0), MAX_WAIT_S)
-                for message in self._consumer.consume(CONSUME_BATCH, timeout):
+                messages = self._consumer.consume(CONSUME_BATCH, timeout)
+                for message in messages:
                     self._accept(message)
+                # A full fetch means a backlog: larger, fewer inserts then, latency is lost anyway.
+                behind = len(messages) >= CONSUME_BATCH
                 now = self._clock()
                 if self._retry_at is not None:
                     if now >= self._retry_at:
                         self._flush(due=True)
-                        next_flush = now + interval
-                elif now >= next_flush:
+                        next_flush, last_flush = now + interval, now
+                elif now >= next_flush and (
+                    not behind or now - last_flush >= interval * BACKLOG_FLUSH_FACTOR
+                ):
                     self._flush(due=True)
                     self._report_lag()
-                    next_flush = now + interval
+                    next_flush, last_flush = now + interval, now
                 elif self._has_full_batch():
                     self._flush(due=False)
                 self._apply_pause()
@@ -131,6 +140,12 @@ class BatchingSink:
         if buffer is None:  # a message of a partition revoked a moment ago
             return
         payload = message.value()
+        if self._router.defers(key[0]):
+            # Its row is built with its segment's, natively (`RecordRouter.route_pending`).
+            kind, millis = message.timestamp()
+            pending = Pending(payload, message.key(), millis if kind and millis > 0 else 0)
+            buffer.defer(message.offset(), pending, zlib.crc32(payload or b""))
+            return
         source = Source(key[0], key[1], message.offset(), _message_time(message))
         routed = self._router.route(source, payload, message.key())
         if routed.rejected is not None:
@@ -157,7 +172,10 @@ class BatchingSink:
             for buffer in buffers:
                 if buffer.plan is None:
                     buffer.plan = self._load_plan(buffer)
-                segments = buffer.cut(self._config.batch_max_rows, due=due)
+                segments = [
+                    self._built(segment)
+                    for segment in buffer.cut(self._config.batch_max_rows, due=due)
+                ]
                 if segments:
                     ready.append((buffer, segments))
             self._record_plan(ready)
@@ -165,6 +183,8 @@ class BatchingSink:
                 for segment in segments:
                     for table, rows in self._store.write(segment).items():
                         self._metrics.inserted(table, rows)
+                    for reason in segment.rejected:
+                        self._metrics.rejected(reason)
                     buffer.written(segment)
                     commits[(buffer.topic, buffer.partition)] = segment.commit_offset
         except ClickHouseUnavailable as exc:
@@ -178,6 +198,23 @@ class BatchingSink:
         self._failures = 0
         self._retry_at = None
         return True
+
+    def _built(self, segment: Segment) -> Segment:
+        """The segment with the rows of its pending messages built (step `sink.decode`)."""
+        if not segment.pending:
+            return segment
+        block, routed = self._router.route_pending(
+            segment.topic, segment.partition, segment.pending
+        )
+        for item in routed:
+            if item.rejected is not None:
+                log.debug(
+                    "sink.decode: rejected %s/%d: %s",
+                    segment.topic,
+                    segment.partition,
+                    item.rejected,
+                )
+        return segment.with_rows(block, routed)
 
     def _load_plan(self, buffer: PartitionBuffer) -> list[OffsetRange]:
         plan = self._store.planned_ranges(buffer.topic, buffer.partition, buffer.items[0].offset)

@@ -40,13 +40,7 @@ class FailingClient:
         column_oriented: bool = False,
         settings: dict[str, Any] | None = None,
     ) -> Any:
-        with self._lock:
-            self.inserts += 1
-            failing = self.inserts > self._fail_after and self.failures_left > 0
-            if failing:
-                self.failures_left -= 1
-        if failing:
-            raise OperationalError(f"injected failure ({self.failures_left} left) for {table}")
+        self._count_insert(table)
         return self._client.insert(
             table,
             data,
@@ -55,6 +49,33 @@ class FailingClient:
             column_oriented=column_oriented,
             settings=settings,
         )
+
+    def raw_insert(
+        self,
+        table: str,
+        column_names: Sequence[str] | None = None,
+        insert_block: bytes | None = None,
+        settings: dict[str, Any] | None = None,
+        fmt: str | None = None,
+    ) -> Any:
+        """An insert of rows already encoded (`fmt`), counted and failed as `insert` is."""
+        self._count_insert(table)
+        return self._client.raw_insert(
+            table,
+            column_names=column_names,
+            insert_block=insert_block,
+            settings=settings,
+            fmt=fmt,
+        )
+
+    def _count_insert(self, table: str) -> None:
+        with self._lock:
+            self.inserts += 1
+            failing = self.inserts > self._fail_after and self.failures_left > 0
+            if failing:
+                self.failures_left -= 1
+        if failing:
+            raise OperationalError(f"injected failure ({self.failures_left} left) for {table}")
 
     def command(
         self,

@@ -51,8 +51,9 @@ def _value(metrics: NotifierMetrics, name: str, **labels: str) -> float:
 def test_burst_becomes_one_message(
     hook: RecordingWebhook, clock: ManualClock, violation: Make
 ) -> None:
-    """A hundred critical violations of one rule and service in 10 s are one message."""
-    dispatcher, metrics = _dispatcher(hook, clock)
+    """A hundred critical violations of one rule and service in 10 s are one message (with
+    the first one's immediate post turned off: `test_first_critical_violation_...`)."""
+    dispatcher, metrics = _dispatcher(hook, clock, immediate_severity=None)
     for offset in range(100):
         dispatcher.accept(Position(TOPIC, offset % 2, offset), violation())
         clock.advance(0.1)
@@ -171,3 +172,46 @@ def test_undecodable_record_is_skipped(hook: RecordingWebhook, clock: ManualCloc
     dispatcher.skip(Position(TOPIC, 3, 41))
     assert dispatcher.committable() == {(TOPIC, 3): 42}
     assert _value(metrics, "dua_notifier_violations_total", outcome="undecodable") == 1
+
+
+def test_first_critical_violation_is_posted_at_once_and_the_burst_after_it_grouped(
+    hook: RecordingWebhook, clock: ManualClock, violation: Make
+) -> None:
+    """By default the first critical violation of a rule and service goes out at once; the 99
+    after it in the window become one message at the window's end, not 99 more."""
+    dispatcher, metrics = _dispatcher(hook, clock)
+    dispatcher.accept(Position(TOPIC, 0, 0), violation())
+    assert dispatcher.flush() == 1
+    assert "payroll_data_misuse in rikunabi: 1 violation" in hook.payloads[0]["text"]
+    for offset in range(1, 100):
+        clock.advance(0.1)
+        dispatcher.accept(Position(TOPIC, 0, offset), violation())
+        assert dispatcher.flush() == 0
+    clock.advance(30.0)
+    assert dispatcher.flush() == 1
+    assert ": 99 violations" in hook.payloads[1]["text"]
+    assert _value(metrics, "dua_notifier_posted_total") == 2
+    assert dispatcher.committable() == {(TOPIC, 0): 100}
+
+
+def test_below_the_immediate_severity_every_group_waits_for_its_window(
+    hook: RecordingWebhook, clock: ManualClock, violation: Make
+) -> None:
+    """A high violation (posted, but not critical) waits for the window as before."""
+    dispatcher, _ = _dispatcher(hook, clock)
+    dispatcher.accept(Position(TOPIC, 0, 0), violation(severity="high"))
+    assert dispatcher.flush() == 0
+    clock.advance(30.0)
+    assert dispatcher.flush() == 1
+
+
+def test_a_key_leads_again_once_its_window_has_passed(
+    hook: RecordingWebhook, clock: ManualClock, violation: Make
+) -> None:
+    """After a quiet window the next critical violation of the key is again posted at once."""
+    dispatcher, _ = _dispatcher(hook, clock)
+    dispatcher.accept(Position(TOPIC, 0, 0), violation())
+    assert dispatcher.flush() == 1
+    clock.advance(31.0)
+    dispatcher.accept(Position(TOPIC, 0, 1), violation())
+    assert dispatcher.flush() == 1

@@ -33,9 +33,14 @@ class NotifierConfig:
     max_messages_per_minute: int = 6
     # After a webhook stayed unavailable through every retry, its group waits this long.
     unavailable_cooldown_s: float = 30.0
+    # The first violation of a rule and service at or above this severity in a window is
+    # posted at once (the rate limit permitting); None: every group waits for its window.
+    immediate_severity: str | None = "critical"
 
     def __post_init__(self) -> None:
         severity_rank(self.min_severity)  # a ConfigError naming the bad value
+        if self.immediate_severity is not None:
+            severity_rank(self.immediate_severity)
 
 
 class Dispatcher:
@@ -54,7 +59,12 @@ class Dispatcher:
         self.poster = poster
         self.config = config
         self.metrics = metrics if metrics is not None else NotifierMetrics()
-        self._grouper = Grouper(config.group_window_s, clock)
+        immediate = config.immediate_severity
+        self._grouper = Grouper(
+            config.group_window_s,
+            clock,
+            immediate_rank=None if immediate is None else severity_rank(immediate),
+        )
         self._limiter = MessageRateLimiter(config.max_messages_per_minute, clock)
         self._ledger = OffsetLedger()
 

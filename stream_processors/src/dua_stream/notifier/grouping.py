@@ -1,7 +1,10 @@
 """Group violations by (rule, service) within a time window, so a burst becomes one message.
 
 The first violation of a key opens a group that is *due* `window_s` seconds later; every
-violation of the same key arriving before the group is posted joins it. Each group remembers
+violation of the same key arriving before the group is posted joins it. A severe enough
+violation (`NotifierConfig.immediate_severity`, critical by default) opening a key's first
+group in a window makes it due at once instead: the webhook hears of it within the pipeline's
+latency, and what follows in the window still becomes one message. Each group remembers
 the Kafka positions of its members: their offsets may be committed only once it is posted.
 """
 
@@ -73,16 +76,24 @@ class ViolationGroup:
 
 
 class Grouper:
-    """Open groups by key; `due()` lists those whose window has passed, worst first."""
+    """Open groups by key; `due()` lists those whose window has passed, worst first.
 
-    __slots__ = ("_clock", "_groups", "window_s")
+    With `immediate_rank`, a violation of at least that severity rank whose key opened no
+    immediate group within the window opens one that is due at once: the first of a burst is
+    posted without waiting, and what follows within the window is grouped as usual.
+    """
 
-    def __init__(self, window_s: float, clock: Clock) -> None:
+    __slots__ = ("_clock", "_groups", "_immediate_rank", "_leading", "window_s")
+
+    def __init__(self, window_s: float, clock: Clock, *, immediate_rank: int | None = None) -> None:
         if window_s <= 0:
             raise ValueError(f"window_s must be positive, got {window_s}")
         self.window_s = window_s
         self._clock = clock
+        self._immediate_rank = immediate_rank
         self._groups: dict[GroupKey, ViolationGroup] = {}
+        # When each key last opened a group due at once (kept for one window).
+        self._leading: dict[GroupKey, float] = {}
 
     def add(self, position: Position, violation: Mapping[str, Any]) -> bool:
         """Put a violation in its group (opening one if needed); False for a duplicate."""
@@ -90,9 +101,20 @@ class Grouper:
         group = self._groups.get(key)
         if group is None:
             now = self._clock()
-            group = ViolationGroup(key, violation["severity"], now, now + self.window_s)
+            due = now if self._leads(key, violation["severity"], now) else now + self.window_s
+            group = ViolationGroup(key, violation["severity"], now, due)
             self._groups[key] = group
         return group.add(position, violation)
+
+    def _leads(self, key: GroupKey, severity: str, now: float) -> bool:
+        """Whether a new group of `key` is due at once (and then remember that it was)."""
+        if self._immediate_rank is None or SEVERITY_RANK.get(severity, 0) < self._immediate_rank:
+            return False
+        self._leading = {k: t for k, t in self._leading.items() if now - t < self.window_s}
+        if key in self._leading:
+            return False
+        self._leading[key] = now
+        return True
 
     def due(self, *, force: bool = False) -> list[ViolationGroup]:
         """Groups whose window has passed (every group when `force`), most severe first."""
