@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "query": ("dua.commands.query", "query", "Query the audit tables (SQL or saved questions)."),
     "subject": ("dua.commands.subject", "subject", "List every access to one person's data."),
     "report": ("dua.commands.report", "report", "Summarise accesses and violations (HTML too)."),
+    "console": ("dua.commands.console", "console", "Serve the compliance console (web)."),
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from dua.demo import Demo, DemoOptions, render
+from dua.demo.orchestrate import subject_key
 from dua.settings import load_settings
 
 
@@ -23,13 +24,25 @@ from dua.settings import load_settings
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the traffic plan.")
 @click.option(
+    "--console",
+    "with_console",
+    is_flag=True,
+    help="Then serve the compliance console on the demo's data (until Ctrl-C).",
+)
+@click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Where to write the HTML report [default: <state_dir>/demo-report.html].",
 )
 def demo(
-    rate: float, duration: float, violation_rate: float, seed: int, report: Path | None
+    *,
+    rate: float,
+    duration: float,
+    violation_rate: float,
+    seed: int,
+    with_console: bool,
+    report: Path | None,
 ) -> None:
     """Run the whole system on this machine: start the local Kafka broker (unless
     DUA_KAFKA_BOOTSTRAP is set), the processor and the sink (which migrates the embedded
@@ -54,3 +67,15 @@ def demo(
     )
     if not summary.complete:
         sys.exit(1)
+    if with_console:
+        from dua.commands.console import serve  # noqa: PLC0415
+        from dua.demo.console_login import demo_login  # noqa: PLC0415
+
+        user, password = demo_login(settings)
+        console_settings = load_settings(subject_key=subject_key(settings, click.echo))
+        click.echo(
+            f"\nCompliance console: http://{settings.console_host}:{settings.console_port}/\n"
+            f"  demo login: user {user}, password {password} (admin, may look subjects up, "
+            "e.g. user-00042)\n  Ctrl-C stops it."
+        )
+        serve(console_settings)
