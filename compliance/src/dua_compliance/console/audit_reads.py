@@ -11,6 +11,8 @@ from dua_compliance.console.filters import AuditFilter
 from dua_compliance.console.issues import console_sql
 from dua_compliance.json_compact import QueryResult
 from dua_compliance.reader import Reader
+from dua_compliance.subject_access import subject_accesses
+from dua_schemas import EPOCH
 
 EXPORT_CHUNK = 10_000
 # Rows asked for beyond a page, so a page stays full after duplicates are folded.
@@ -76,8 +78,9 @@ def event_detail(reader: Reader, event_id: str) -> tuple[dict[str, Any] | None, 
 
 
 def subject_events(reader: Reader, pseudonym: str) -> QueryResult:
-    """Every access to one subject's data, oldest first, with the policy's verdict."""
-    return reader.query(console_sql("subject_events.sql"), {"subject": pseudonym})
+    """Every access to one subject's data, oldest first, with the policy's verdict: the
+    question of `dua subject`, over all time."""
+    return subject_accesses(reader, pseudonym, EPOCH)
 
 
 def subject_violations(reader: Reader, pseudonym: str) -> QueryResult:
