@@ -25,6 +25,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "subject": ("dua.commands.subject", "subject", "List every access to one person's data."),
     "report": ("dua.commands.report", "report", "Summarise accesses and violations (HTML too)."),
     "console": ("dua.commands.console", "console", "Serve the compliance console (web)."),
+    "datamap": ("dua.commands.datamap", "datamap", "Observed data map and drift from the policy."),
+    "anomalies": ("dua.commands.anomalies", "anomalies", "Unusual access volumes per hour."),
+    "records": ("dua.commands.records", "records", "Record of processing; APPI provision records."),
 }
 
 
