@@ -23,6 +23,8 @@ from dua_policy.document import Problems, child
 from dua_policy.errors import PolicyError
 from dua_policy.model import Policy
 from dua_policy.purposes import PURPOSE_CODE, parse_purpose_categories, parse_purposes
+from dua_policy.recipients import parse_recipients
+from dua_policy.record_counts import RecordCountThresholds, parse_thresholds
 from dua_policy.rules import parse_rules
 from dua_policy.vocabulary import Names
 
@@ -39,6 +41,7 @@ _REQUIRED: Final = (
     "reidentification_window",
     "rules",
 )
+_OPTIONAL: Final = ("description", "recipients", "record_count_thresholds")
 _DURATION: Final = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$")
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600}
 
@@ -105,7 +108,7 @@ def _read_yaml(text: str, problems: Problems) -> Any:
 
 
 def _build(document: dict[str, Any], problems: Problems) -> Policy | None:
-    problems.keys(document, "", _REQUIRED, ("description",))
+    problems.keys(document, "", _REQUIRED, _OPTIONAL)
     version = problems.text(document.get("version"), "version") if "version" in document else None
     data_categories = parse_data_categories(
         problems, document.get("data_categories", {}), "data_categories"
@@ -130,6 +133,15 @@ def _build(document: dict[str, Any], problems: Problems) -> Policy | None:
     declared = declared_codes(document.get("purposes"), PURPOSE_CODE)
     names = Names(tree, frozenset(declared), purpose_categories)
     rules = parse_rules(problems, names, document.get("rules", []), "rules")
+    recipients = parse_recipients(problems, document.get("recipients", []), "recipients")
+    thresholds = RecordCountThresholds()
+    if "record_count_thresholds" in document:
+        thresholds = parse_thresholds(
+            problems,
+            document["record_count_thresholds"],
+            "record_count_thresholds",
+            frozenset(declared),
+        )
     if problems.found or version is None or payroll is None or window is None:
         return None
     content_hash = _content_hash(document)
@@ -146,6 +158,8 @@ def _build(document: dict[str, Any], problems: Problems) -> Policy | None:
         payroll_service=payroll,
         reidentification_window=window,
         rules=rules,
+        recipients=recipients,
+        record_count_thresholds=thresholds,
     )
 
 

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final
 
+from dua_policy.recipients import Recipient
+from dua_policy.record_counts import RecordCountThresholds
+
 DATA_CATEGORY_CODES: Final = ("personal", "informative")
 SENSITIVITIES: Final = ("normal", "high", "special")
 RULE_KINDS: Final = ("match", "opted_out", "reidentification")
@@ -108,6 +111,14 @@ class Policy:
     payroll_service: str
     reidentification_window: timedelta
     rules: tuple[Rule, ...]
+    recipients: tuple[Recipient, ...] = ()
+    record_count_thresholds: RecordCountThresholds = field(default_factory=RecordCountThresholds)
+
+    def recipient(self, kind: str, name: str | None) -> Recipient | None:
+        """The recipient declared for this destination kind and name, or None."""
+        if name is None:
+            return None
+        return next((r for r in self.recipients if r.kind == kind and r.name == name), None)
 
     def element(self, code: str) -> Element | None:
         """The catalog element with this code, or None."""
