@@ -24,10 +24,12 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,6 +37,7 @@ from bench.clickhouse_kafka_engine import produce_json, run_in_child
 from bench.pipeline_processor import ceiling, kafka
 from bench.webhook_receiver import WebhookReceiver, latencies_ms, percentile
 from confluent_kafka import Consumer
+from prometheus_client.parser import text_string_to_metric_families
 
 from dua.demo.children import Child
 from dua.demo.landing import RunQueries
@@ -136,6 +139,65 @@ def _webhook_latency(settings: Any, receiver: WebhookReceiver) -> dict[str, Any]
     }
 
 
+def _consent_delay(port: int) -> dict[str, Any]:
+    """The processor's `dua_processor_consent_delay_seconds`: how long after it was produced
+    each consent change was applied (what the consent grace must cover), as the share of
+    changes within each bound and the bound below which 50 %, 99 % and all of them fell."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    buckets: list[tuple[float, float]] = []
+    for family in text_string_to_metric_families(text):
+        if family.name == "dua_processor_consent_delay_seconds":
+            buckets = sorted(
+                (float(sample.labels["le"]), sample.value)
+                for sample in family.samples
+                if sample.name.endswith("_bucket")
+            )
+    total = buckets[-1][1] if buckets else 0.0
+    if not total:
+        return {"consent_changes": 0}
+
+    def bound(share: float) -> float:
+        return next(le for le, count in buckets if count >= share * total)
+
+    return {
+        "consent_changes": int(total),
+        "consent_delay_p50_le_ms": bound(0.5) * 1000,
+        "consent_delay_p99_le_ms": bound(0.99) * 1000,
+        "consent_delay_max_le_ms": bound(1.0) * 1000,
+        "consent_within_ms": {
+            f"{le * 1000:g}": round(count / total, 4) for le, count in buckets if le <= 2
+        },
+    }
+
+
+class _ConsentTraffic(threading.Thread):
+    """Consent changes at a steady rate beside the simulator's accesses, for subjects of
+    their own (no planted finding depends on them), sent as a service sends them: no flush,
+    so the SDK's linger is part of their delay."""
+
+    def __init__(self, factory: ClientFactory, per_s: float) -> None:
+        super().__init__(name="bench-consent", daemon=True)
+        # a spool of its own: the simulator's client of the same service holds its lock
+        spool = factory.spool_root.with_name(f"{factory.spool_root.name}-consent")
+        self._client = replace(factory, spool_root=spool)("hotpepper-gourmet")
+        self._interval = 1.0 / per_s
+        self._stopping = threading.Event()
+        self.sent = 0
+
+    def run(self) -> None:
+        due = time.monotonic()
+        while not self._stopping.wait(max(0.0, due - time.monotonic())):
+            self._client.emit_consent(f"bench-consent-{self.sent}", targeting_opt_out=True)
+            self.sent += 1
+            due += self._interval
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
+        self._client.close()
+
+
 def pipeline(
     bootstrap: str,
     n: int,
@@ -144,10 +206,12 @@ def pipeline(
     progress: Progress = _stderr,
     *,
     notifier: bool = True,
+    consent_per_s: float = 0.0,
 ) -> dict[str, Any]:
     """Run the pipeline on `n` events at `rate`; returns its figures and the raw topic's name.
 
-    `notifier`: also run `dua run notifier` posting to a local webhook, and time its posts."""
+    `notifier`: also run `dua run notifier` posting to a local webhook, and time its posts;
+    `consent_per_s`: also send consent changes at that rate while the accesses are sent."""
     suffix = uuid.uuid4().hex[:8]
     topics = {role: f"bench.e2e.{role}.{suffix}" for role in ROLES}
     ensure_topics(bootstrap, topics.values(), partitions=PARTITIONS)
@@ -184,8 +248,15 @@ def pipeline(
         )
         options = SimulationOptions(rate, n / rate, VIOLATION_RATE, run_id=run_id)
         progress(f"bench: pipeline, {n:,} events at {rate:,.0f}/s offered")
+        consent_traffic = _ConsentTraffic(factory, consent_per_s) if consent_per_s else None
         started = time.perf_counter()
-        result = Simulator(factory, options).run()
+        if consent_traffic is not None:
+            consent_traffic.start()
+        try:
+            result = Simulator(factory, options).run()
+        finally:
+            if consent_traffic is not None:
+                consent_traffic.stop()
         deadline = time.monotonic() + LAND_TIMEOUT_S
         landed, last_report = 0, 0.0
         while landed < result.emitted:
@@ -202,6 +273,7 @@ def pipeline(
         # Posts of groups opened during the run have arrived by now unless still in their
         # window: what arrives later is not counted (the notifier is stopped below).
         webhook = _webhook_latency(settings, receiver) if notifier else {}
+        consent = _consent_delay(processor_port)
     finally:
         for child in children:
             child.stop()
@@ -215,16 +287,25 @@ def pipeline(
         "latency_p50_ms": p50,
         "latency_p99_ms": p99,
         **webhook,
+        **consent,
         "raw_topic": topics["raw"],
     }
 
 
 def run(
-    bootstrap: str, n: int, rate: float, progress: Progress = _stderr, *, notifier: bool = True
+    bootstrap: str,
+    n: int,
+    rate: float,
+    progress: Progress = _stderr,
+    *,
+    notifier: bool = True,
+    consent_per_s: float = 0.0,
 ) -> dict[str, Any]:
     """The pipeline, then the ceiling and the Kafka engine peer on the same events."""
     with tempfile.TemporaryDirectory(prefix="dua-bench-e2e-") as tmp:
-        figures = pipeline(bootstrap, n, rate, Path(tmp), progress, notifier=notifier)
+        figures = pipeline(
+            bootstrap, n, rate, Path(tmp), progress, notifier=notifier, consent_per_s=consent_per_s
+        )
     events, raw = figures["events"], figures.pop("raw_topic")
     progress(f"bench: ceiling (decode-only consumer) on the same {events:,} events")
     figures["ceiling_per_s"] = round(ceiling(bootstrap, raw, events))
@@ -244,10 +325,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[10_000])
     parser.add_argument("--rate", type=float, default=3_000.0)
+    parser.add_argument(
+        "--consent-per-s",
+        type=float,
+        default=0.0,
+        help="also send consent changes at this rate (measures the consent delay the grace "
+        "must cover: consent_delay_* and consent_within_ms in the output)",
+    )
     args = parser.parse_args()
     with kafka() as bootstrap:
         for n in args.events:
-            print(json.dumps(run(bootstrap, n, args.rate)))
+            print(json.dumps(run(bootstrap, n, args.rate, consent_per_s=args.consent_per_s)))
 
 
 if __name__ == "__main__":

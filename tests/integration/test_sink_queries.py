@@ -20,6 +20,7 @@ from dua_compliance import (
     Reader,
     collect_report,
     render_html,
+    render_text,
     run_saved,
     subject_accesses,
 )
@@ -395,6 +396,12 @@ def test_html_report_is_self_contained_and_renders_offline(reader: Reader, tmp_p
     for forbidden in ("http://", "https://", "<script", "src=", "@import", "url("):
         assert forbidden not in html
     assert html.count("<svg") == 4
+    # the violation a late consent change found has a section of its own, with its delay
+    assert data.found_late == [("payroll_data_misuse", "rikunabi", 1, 3_600_000)]
+    late_section = html.split('<section id="found-late">', 1)[1]
+    assert "payroll_data_misuse" in late_section
+    assert "3600000" in late_section
+    assert "up to 3,600.0 s late" in render_text(data)
     page = tmp_path / "report.html"
     page.write_text(html, encoding="utf-8")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")

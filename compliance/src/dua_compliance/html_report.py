@@ -91,11 +91,23 @@ def render_sections(data: ReportData) -> str:
         ("rule", "severity", "violations", "services"),
         [(r, sev, n, svc) for r, sev, n, svc in data.top_rules],
     )
+    late_table = (
+        _table(
+            ("rule", "service", "violations", "longest delay (ms)"),
+            [(r, svc, n, delay) for r, svc, n, delay in data.found_late],
+        )
+        if data.found_late
+        else "<p>None: every violation was found when its access was processed.</p>"
+    )
     return f"""<div class="cards">{card_html}</div>
 <section id="matrix">{matrix_svg}</section>
 <section id="over-time">{time_svg}</section>
 <section id="services">{services_svg}{service_table}</section>
-<section id="rules">{rules_svg}{rule_table}</section>"""
+<section id="rules">{rules_svg}{rule_table}</section>
+<section id="found-late"><h2>Found late</h2>
+<p>Violations a consent change showed after the access was processed: it arrived after the
+processor's grace (a producer that spooled it). Each keeps the id it would have had on time.</p>
+{late_table}</section>"""
 
 
 def _table(headers: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:

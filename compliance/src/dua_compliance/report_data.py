@@ -37,6 +37,9 @@ class ReportData:
     violations_by_day: dict[date, dict[str, int]]
     top_services: list[tuple[str, int, int]]
     top_rules: list[tuple[str, str, int, int]]
+    # rule, service, violations, longest delay (ms): found by a consent change that arrived
+    # after the processor's grace (the saved query violations_found_late)
+    found_late: list[tuple[str, str, int, int]]
 
 
 def collect_report(reader: Reader, since: datetime, until: datetime) -> ReportData:
@@ -66,4 +69,13 @@ def collect_report(reader: Reader, since: datetime, until: datetime) -> ReportDa
             sql_resource("sql", "report_top_rules.sql"), limited
         ).rows
     ]
-    return ReportData(since, until, totals, matrix, by_day, services, rules)
+    late = [
+        (
+            str(row["rule"]),
+            str(row["service"]),
+            int(row["violations"]),
+            int(row["longest_delay_ms"]),
+        )
+        for row in run_saved(reader, "violations_found_late", since).dicts()
+    ]
+    return ReportData(since, until, totals, matrix, by_day, services, rules, late)

@@ -38,4 +38,10 @@ def render_text(data: ReportData) -> str:
     if data.top_services:
         lines += ["", "Top services (violations / accesses):"]
         lines += [f"  {v:>8} / {e:<8} {service}" for service, e, v in data.top_services]
+    if data.found_late:
+        lines += ["", "Found late (a consent change arrived after the processor's grace):"]
+        lines += [
+            f"  {n:>8}  {rule} at {service} (up to {delay / 1000:,.1f} s late)"
+            for rule, service, n, delay in data.found_late
+        ]
     return "\n".join(lines) + "\n"

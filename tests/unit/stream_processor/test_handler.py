@@ -210,3 +210,28 @@ async def test_drain_returns_once_nothing_is_in_flight(batches: int) -> None:
         delivery.confirmed.set_result(None)
     await drained
     assert rig.consumer.acked == list(range(batches))
+
+
+@dataclass(frozen=True)
+class _Stamped(Message):
+    timestamp: int | None = None  # the Kafka timestamp, ms
+
+
+async def test_each_consent_change_s_delay_is_observed_and_access_events_are_not() -> None:
+    """What the consent grace must cover: fetch time - the change's Kafka timestamp."""
+    rig = _rig()
+    now_ms = int(T0.timestamp() * 1000)
+    messages = [
+        _Stamped("consent", 0, 1, b"k", b"c", timestamp=now_ms - 40),
+        _Stamped("consent", 0, 2, b"k", b"c", timestamp=now_ms - 600),
+        _Stamped("raw", 0, 5, b"k", b"v", timestamp=now_ms - 5_000),
+    ]
+    await rig.handler.handle(rig.consumer, messages)
+    registry = rig.metrics.registry
+    name = "dua_processor_consent_delay_seconds"
+    assert registry.get_sample_value(f"{name}_count") == 2
+    assert registry.get_sample_value(f"{name}_sum") == pytest.approx(0.64)
+    assert registry.get_sample_value(f"{name}_bucket", {"le": "0.03"}) == 0
+    assert registry.get_sample_value(f"{name}_bucket", {"le": "0.05"}) == 1
+    assert registry.get_sample_value(f"{name}_bucket", {"le": "0.5"}) == 1
+    assert registry.get_sample_value(f"{name}_bucket", {"le": "0.75"}) == 2

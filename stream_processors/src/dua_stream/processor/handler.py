@@ -79,7 +79,13 @@ class ProcessorHandler:
         consent = [m for m in messages if m.topic == self._consent_topic]
         raw = [m for m in messages if m.topic != self._consent_topic] if consent else messages
         now = self._clock()
-        ready = self._hold.release(raw, int(now.timestamp() * 1000))
+        now_ms = int(now.timestamp() * 1000)
+        if consent:
+            # what the grace must cover: how long after it was produced a change is applied
+            self._metrics.observe_consent_delays(
+                (now_ms - (getattr(m, "timestamp", None) or now_ms)) / 1000 for m in consent
+            )
+        ready = self._hold.release(raw, now_ms)
         if ready is not raw:
             raw = ready
             messages = [*consent, *ready]

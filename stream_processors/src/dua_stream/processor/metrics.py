@@ -27,6 +27,7 @@ MetricName = Literal[
     "dua_processor_clock_ahead_total",
     "dua_processor_native_events_total",
     "dua_processor_late_violations_total",
+    "dua_processor_consent_delay_seconds",
 ]
 
 EVENTS: Final[MetricName] = "dua_processor_events_total"
@@ -43,10 +44,17 @@ STATE_ENTRIES: Final[MetricName] = "dua_processor_state_entries"
 CLOCK_AHEAD: Final[MetricName] = "dua_processor_clock_ahead_total"
 NATIVE_EVENTS: Final[MetricName] = "dua_processor_native_events_total"
 LATE_VIOLATIONS: Final[MetricName] = "dua_processor_late_violations_total"
+CONSENT_DELAY: Final[MetricName] = "dua_processor_consent_delay_seconds"
 
 # prometheus_client appends `_total` to counters itself: declare them without it.
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 _BATCH_BUCKETS: Final = (1, 10, 100, 500, 1000, 2000, 5000, 10000)
+# Fine below a second: the consent grace is chosen from this distribution (stream_processors
+# README, "Choosing the grace"), and an operator compares it with the grace in force.
+_CONSENT_DELAY_BUCKETS: Final = (
+    0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75,
+    1, 1.5, 2, 5, 10, 60, 300, 3600,
+)  # fmt: skip
 
 
 # the `le` label text prometheus_client gives a bound (untyped there)
@@ -201,6 +209,14 @@ class ProcessorMetrics:
             ["rule"],
             registry=r,
         )
+        self.consent_delay = BatchHistogram(
+            CONSENT_DELAY,
+            "From a consent change's Kafka timestamp to the fetch that applies it: raw records "
+            "wait DUA_PROCESSOR_CONSENT_GRACE_MS for changes this late; later ones are found "
+            "by the re-check and marked late.",
+            _CONSENT_DELAY_BUCKETS,
+            r,
+        )
         self._policy_version: str | None = None
 
     def record_batch(
@@ -239,6 +255,10 @@ class ProcessorMetrics:
         if negative:
             ordered[:negative] = [0.0] * negative
         self.latency.observe_sorted(ordered)
+
+    def observe_consent_delays(self, seconds: Iterable[float]) -> None:
+        """One fetch's consent delays (a clock step back counts as 0)."""
+        self.consent_delay.observe_sorted(sorted(max(0.0, value) for value in seconds))
 
     def set_policy(self, version: str) -> None:
         """Mark `version` as the one in force (and the previous one as not)."""
