@@ -23,7 +23,9 @@ from dua_policy.verdict import TaggedElement
 
 MAX_SHAPES: Final = 16_384  # bounds memory; real traffic has far fewer shapes
 MAX_REMEMBERED: Final = 65_536  # element lists remembered across all shapes
-ShapeKey = tuple[str | None, str | None, str | None, bool, str, str, str, tuple[bool, ...]]
+ShapeKey = tuple[
+    str | None, str | None, str | None, bool, str, str, str, tuple[bool, ...], str | None, bool
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +55,16 @@ class Step:
 
     plan: RulePlan
     involved: tuple[str, ...]
-    check: int  # FIRES, OPTED_OUT (consent state decides) or REIDENTIFICATION (window decides)
+    check: int  # FIRES, OPTED_OUT or CONSENT_MISSING (consent decides), REIDENTIFICATION
     linkable: bool = False
     identifying: bool = False
-    flag: str | None = None  # OPTED_OUT: the consent flag
+    flag: str | None = None  # OPTED_OUT, CONSENT_MISSING: the consent flag
 
 
 FIRES: Final = 0
 OPTED_OUT: Final = 1
 REIDENTIFICATION: Final = 2
+CONSENT_MISSING: Final = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,4 +197,6 @@ def _step(plan: RulePlan, hits: dict[int, list[str]]) -> Step | None:
         return None
     if plan.rule.kind == "opted_out":
         return Step(plan, tuple(chosen), OPTED_OUT, flag=plan.rule.params["flag"])
+    if plan.rule.kind == "consent_missing":
+        return Step(plan, tuple(chosen), CONSENT_MISSING, flag=plan.rule.params["flag"])
     return Step(plan, tuple(chosen), FIRES)

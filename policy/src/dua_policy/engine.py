@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import Final, NamedTuple, cast
 
 from dua_policy.compiler import (
+    CONSENT_MISSING,
     OPTED_OUT,
     REIDENTIFICATION,
     Compiler,
@@ -28,6 +29,7 @@ from dua_policy.model import Policy, Purpose
 from dua_policy.state import RuleState
 from dua_policy.stateful import (
     CONSENT_RETENTION_MS,
+    consent_given,
     consent_in_force,
     observe_reidentification,
     opted_out,
@@ -37,6 +39,7 @@ from dua_policy.verdict import Finding, Verdict, violation_id
 from dua_schemas import ConsentChange, DataAccessEvent, to_millis
 
 _NO_FINDINGS: Final[tuple[Finding, ...]] = ()
+NO_THRESHOLD: Final = 2**31 - 1  # record_count is an Avro int: never above this
 
 
 class EngineTables(NamedTuple):
@@ -49,6 +52,9 @@ class EngineTables(NamedTuple):
     plans: dict[ShapeKey, ShapePlan]  # compiled shapes; `ShapePlan.seen` their element lists
     window_ms: int  # the re-identification window
     window_text: str  # the window as finding messages say it
+    recipients: Collection[tuple[str, str]]  # (destination kind, name) the policy declares
+    thresholds: Mapping[str, int]  # record_count thresholds of the purposes that have one
+    threshold: int  # the default record_count threshold (the largest int when none)
 
 
 class Engine:
@@ -67,6 +73,10 @@ class Engine:
         self._window_ms = policy.reidentification_window // timedelta(milliseconds=1)
         self._window_text = describe_window(policy.reidentification_window)
         self._messages = MessageFiller(self._purposes, self._window_text)
+        self._recipients = frozenset((r.kind, r.name) for r in policy.recipients)
+        thresholds = policy.record_count_thresholds
+        self._thresholds = dict(thresholds.purposes)
+        self._threshold = NO_THRESHOLD if thresholds.default is None else thresholds.default
 
     def apply_consent(
         self,
@@ -126,6 +136,7 @@ class Engine:
                 event["operation"],
                 event["processing"],
                 self._consent_shape(cast(Mapping[str, bool], event["consent"])),
+                *self._recipient_and_bulk(event),
             )
         )
         key = tuple(event["elements"])
@@ -150,6 +161,7 @@ class Engine:
                 event["operation"],
                 event["processing"],
                 self._consent_shape(consent),
+                *self._recipient_and_bulk(event),
             )
         )
         elements = event["elements"]
@@ -163,12 +175,25 @@ class Engine:
                 if not opted_out(event, cast(str, step.flag), state):
                     awaits = True
                     continue
+            elif check == CONSENT_MISSING:
+                if consent_given(event, cast(str, step.flag), state):
+                    continue
             elif check == REIDENTIFICATION and not observe_reidentification(
                 event, step.linkable, step.identifying, self._window_ms, state
             ):
                 continue
             findings = (*findings, self.finding(step, event))
         return self._verdict(event, known, seen, findings, awaits=awaits)
+
+    def _recipient_and_bulk(self, event: DataAccessEvent) -> tuple[str | None, bool]:
+        """The shape's last two parts: the destination's name when it is a declared
+        recipient of its kind, and whether record_count is above the purpose's threshold."""
+        destination = event["destination"]
+        name = destination["name"]
+        declared = name if (destination["kind"], name) in self._recipients else None
+        purpose = event["purpose"]
+        threshold = self._thresholds.get(purpose, self._threshold) if purpose else self._threshold
+        return declared, event["record_count"] > threshold
 
     def tables(self) -> EngineTables:
         """The tables `classify` reads (shapes and element lists compiled so far included)."""
@@ -179,6 +204,9 @@ class Engine:
             self._compiler.plans,
             self._window_ms,
             self._window_text,
+            self._recipients,
+            self._thresholds,
+            self._threshold,
         )
 
     def verdict(

@@ -46,6 +46,7 @@ class MessageFiller:
             "processing": lambda event, _: event["processing"],
             "actor": lambda event, _: f"{event['actor']['kind']} {event['actor']['id']}",
             "window": lambda _event, _involved: window_text,
+            "record_count": lambda event, _: str(event["record_count"]),
         }
 
     def fill(self, template: str, event: DataAccessEvent, involved: tuple[str, ...]) -> str:

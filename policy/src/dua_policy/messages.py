@@ -21,6 +21,7 @@ PLACEHOLDERS: Final = (
     "origin",
     "processing",
     "purpose",
+    "record_count",
     "service",
     "window",
 )

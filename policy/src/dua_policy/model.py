@@ -15,7 +15,7 @@ from dua_policy.record_counts import RecordCountThresholds
 
 DATA_CATEGORY_CODES: Final = ("personal", "informative")
 SENSITIVITIES: Final = ("normal", "high", "special")
-RULE_KINDS: Final = ("match", "opted_out", "reidentification")
+RULE_KINDS: Final = ("match", "opted_out", "consent_missing", "reidentification")
 
 
 @dataclass(frozen=True, slots=True)

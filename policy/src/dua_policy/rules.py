@@ -10,7 +10,7 @@ from dua_policy.document import Problems, child
 from dua_policy.messages import template_problems
 from dua_policy.model import RULE_KINDS, All, Any_, Condition, Not, Predicate, Rule
 from dua_policy.vocabulary import ANY_ELEMENT, COMBINATORS, PREDICATES, Names
-from dua_schemas import CONSENT_FLAGS, RULE_MODES, SEVERITIES
+from dua_schemas import CONSENT_CHANGE_FLAGS, RULE_MODES, SEVERITIES
 
 RULE_ID: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 _RULE_FIELDS: Final = ("id", "severity", "mode", "message")
@@ -19,6 +19,7 @@ _OPTIONAL_FIELDS: Final = ("kind", "description", "when", "select", "params")
 _KIND_PARAMS: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "match": ((), ()),
     "opted_out": (("flag",), ()),
+    "consent_missing": (("flag",), ()),
     "reidentification": (("linkable", "identifying"), ()),
 }
 
@@ -161,7 +162,7 @@ def _parse_params(
             continue
         if name == "flag":
             params[name] = problems.choice(
-                mapping[name], child(path, name), CONSENT_FLAGS, "consent flag"
+                mapping[name], child(path, name), CONSENT_CHANGE_FLAGS, "consent flag"
             )
         else:
             params[name] = parse_condition(

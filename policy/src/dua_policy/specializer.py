@@ -25,6 +25,8 @@ class Shape(NamedTuple):
     operation: str
     processing: str
     consent: tuple[bool, ...]  # one per flag in `Specializer.consent_flags`
+    recipient: str | None  # the destination's name when declared a recipient of its kind
+    bulk: bool  # record_count above the threshold for the purpose
 
 
 class Specializer:
@@ -89,6 +91,12 @@ class Specializer:
             "service_in_scope": shape.service in scope,
             "origin_in_scope": shape.origin in scope,
             "origin_is_payroll_service": shape.origin == self.policy.payroll_service,
+            "recipient_registered": shape.recipient is not None,
+            "recipient_links_informative": bool(
+                (found := self.policy.recipient(shape.destination, shape.recipient))
+                and found.links_informative
+            ),
+            "record_count_above_threshold": shape.bulk,
         }
         fact = facts[name]
         if isinstance(argument, frozenset):

@@ -1,4 +1,5 @@
-"""The two stateful rule kinds: opted-out consent, and re-identification over a window."""
+"""The stateful rule kinds: consent in force (opted out, consent missing), and
+re-identification over a window."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final, cast
 
 from dua_policy.state import REIDENTIFICATION_PREFIX, RuleState, consent_key
-from dua_schemas import CONSENT_FLAGS, ConsentChange, DataAccessEvent, to_millis
+from dua_schemas import CONSENT_CHANGE_FLAGS, ConsentChange, DataAccessEvent, to_millis
 
 PRUNE_ABOVE: Final = 4  # actors per subject kept before entries past the window are dropped
 CONSENT_RETENTION_MS: Final = 30 * 24 * 3600 * 1000  # consent history kept: 30 days
@@ -26,8 +27,8 @@ def record_consent(
     """
     key = consent_key(change["subject_id"])
     entry: dict[str, Any] = {"occurred_at": to_millis(change["occurred_at"])}
-    for flag in CONSENT_FLAGS:
-        entry[flag] = bool(change[flag])
+    for flag in CONSENT_CHANGE_FLAGS:
+        entry[flag] = bool(change.get(flag, False))
     known = state.get(key)
     if known is None:
         state.put(key, entry)
@@ -80,14 +81,20 @@ def consent_in_force(known: Mapping[str, Any] | None, at: int) -> Mapping[str, A
 
 def opted_out(event: DataAccessEvent, flag: str, state: RuleState) -> bool:
     """The flag is on the event, or the subject's consent in force when the access happened
-    (its `occurred_at`) sets it."""
-    if cast(Mapping[str, bool], event["consent"])[flag]:
+    (its `occurred_at`) sets it (a flag the event cannot carry comes from the stream alone)."""
+    if cast(Mapping[str, bool], event["consent"]).get(flag):
         return True
     subject = event["subject_id"]
     if subject is None:
         return False
     known = consent_in_force(state.get(consent_key(subject)), to_millis(event["occurred_at"]))
     return bool(known and known.get(flag))
+
+
+def consent_given(event: DataAccessEvent, flag: str, state: RuleState) -> bool:
+    """The subject's consent `flag` was in force when the access happened: on the event, or
+    set by the consent change in force at its `occurred_at` (read as `opted_out` reads it)."""
+    return opted_out(event, flag, state)
 
 
 def observe_reidentification(

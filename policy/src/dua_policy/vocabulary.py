@@ -146,6 +146,24 @@ PREDICATES: Final[dict[str, PredicateSpec]] = {
             "the data comes from the payroll service",
         ),
         PredicateSpec(
+            "recipient_registered",
+            "event",
+            _boolean,
+            "the policy declares the destination's name as a recipient of its kind",
+        ),
+        PredicateSpec(
+            "recipient_links_informative",
+            "event",
+            _boolean,
+            "the declared recipient can link informative data to a person",
+        ),
+        PredicateSpec(
+            "record_count_above_threshold",
+            "event",
+            _boolean,
+            "record_count is above the policy's threshold for the purpose",
+        ),
+        PredicateSpec(
             "element_in", "element", _elements, "the element is at or below one of these"
         ),
         PredicateSpec("element_not_in", "element", _elements, "the element is below none of these"),

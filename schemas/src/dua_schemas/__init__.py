@@ -19,6 +19,7 @@ from dua_schemas.json_form import (
 from dua_schemas.records import (
     ACTOR_KINDS,
     CONSENT_CHANGE,
+    CONSENT_CHANGE_FLAGS,
     CONSENT_FLAGS,
     DATA_ACCESS_EVENT,
     DATA_CATEGORIES,
@@ -48,6 +49,7 @@ from dua_schemas.wire import (
 __all__ = [
     "ACTOR_KINDS",
     "CONSENT_CHANGE",
+    "CONSENT_CHANGE_FLAGS",
     "CONSENT_FLAGS",
     "DATA_ACCESS_EVENT",
     "DATA_CATEGORIES",

@@ -12,7 +12,12 @@ from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 from dua_schemas.errors import InvalidEvent
-from dua_schemas.records import CONSENT_FLAGS, ConsentChange, DataAccessEvent
+from dua_schemas.records import (
+    CONSENT_CHANGE_FLAGS,
+    CONSENT_FLAGS,
+    ConsentChange,
+    DataAccessEvent,
+)
 from dua_schemas.validation import validate_consent, validate_event
 
 _EVENT_DEFAULTS: dict[str, Any] = {
@@ -34,7 +39,7 @@ _EVENT_FIELDS = (
         "attributes",
     }
 )
-_CONSENT_FIELDS = frozenset({"subject_id", "occurred_at", *CONSENT_FLAGS})
+_CONSENT_FIELDS = frozenset({"subject_id", "occurred_at", *CONSENT_CHANGE_FLAGS})
 
 
 def parse_timestamp(value: Any, field: str = "occurred_at") -> datetime:
@@ -116,7 +121,7 @@ def consent_from_json(obj: Any) -> ConsentChange:
     for name in ("subject_id", "occurred_at"):
         if name not in obj:
             raise InvalidEvent(name, "is required", "required")
-    record: dict[str, Any] = {flag: obj.get(flag, False) for flag in CONSENT_FLAGS}
+    record: dict[str, Any] = {flag: obj.get(flag, False) for flag in CONSENT_CHANGE_FLAGS}
     record["subject_id"] = obj["subject_id"]
     record["occurred_at"] = parse_timestamp(obj["occurred_at"])
     validate_consent(record)

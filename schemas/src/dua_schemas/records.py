@@ -39,6 +39,8 @@ DESTINATION_KINDS: Final = (
     "FINANCIAL_INSTITUTION",
 )
 CONSENT_FLAGS: Final = ("targeting_opt_out", "publication_consent", "payroll_other_use_consent")
+# a ConsentChange's flags: the event's, and those learned from the consent stream alone (v2)
+CONSENT_CHANGE_FLAGS: Final = (*CONSENT_FLAGS, "third_party_link_consent")
 DATA_CATEGORIES: Final = ("personal", "informative", "unknown")
 SEVERITIES: Final = ("low", "medium", "high", "critical")
 RULE_MODES: Final = ("active", "shadow")
@@ -84,3 +86,4 @@ class ConsentChange(TypedDict):
     targeting_opt_out: bool
     publication_consent: bool
     payroll_other_use_consent: bool
+    third_party_link_consent: bool  # v2 (a v1 record resolves to false)

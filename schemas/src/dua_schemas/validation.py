@@ -16,6 +16,7 @@ from dua_schemas.avro_reader import native_build
 from dua_schemas.errors import InvalidEvent
 from dua_schemas.records import (
     ACTOR_KINDS,
+    CONSENT_CHANGE_FLAGS,
     CONSENT_FLAGS,
     DESTINATION_KINDS,
     OPERATIONS,
@@ -269,6 +270,6 @@ def validate_consent(change: Mapping[str, Any]) -> None:
     occurred = change["occurred_at"]
     if not isinstance(occurred, datetime) or occurred.tzinfo is None:
         raise InvalidEvent("occurred_at", "must be a timezone-aware timestamp", "no_timezone")
-    for flag in CONSENT_FLAGS:
-        if not isinstance(change[flag], bool):
+    for flag in CONSENT_CHANGE_FLAGS:
+        if not isinstance(change.get(flag, False), bool):
             raise InvalidEvent(flag, "must be true or false", "wrong_type")

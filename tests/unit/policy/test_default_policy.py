@@ -108,6 +108,9 @@ RULES = {
     "cross_use_out_of_scope": "medium",
     "message_content_misuse": "high",
     "unclassified_element": "low",
+    "unregistered_recipient": "high",
+    "linkable_provision_without_consent": "high",
+    "bulk_access": "medium",
     "reidentification_suspected": "high",
 }
 
@@ -160,7 +163,7 @@ def test_fraud_investigation_permits_every_element(policy: Policy) -> None:
 
 
 def test_rules_and_severities_match_the_domain(policy: Policy) -> None:
-    """All 14 rules, in order, with their severities, all active."""
+    """All 17 rules, in order, with their severities, all active."""
     assert {r.id: r.severity for r in policy.rules} == RULES
     assert [r.id for r in policy.rules] == list(RULES)
     assert {r.mode for r in policy.rules} == {"active"}

@@ -117,70 +117,70 @@ MISTAKES: list[tuple[str, Callable[[Document], None], str]] = [
     (
         "unknown consent flag",
         _add_rule(when={"consent": "marketing_ok"}),
-        "rules[14].when.consent: unknown consent flag 'marketing_ok'; expected one of "
+        "rules[17].when.consent: unknown consent flag 'marketing_ok'; expected one of "
         "targeting_opt_out, publication_consent, payroll_other_use_consent",
     ),
     (
         "bad destination kind",
         _add_rule(when={"destination_in": ["PARTNER"]}),
-        "rules[14].when.destination_in[0]: unknown destination kind 'PARTNER'; expected one of "
+        "rules[17].when.destination_in[0]: unknown destination kind 'PARTNER'; expected one of "
         "INTERNAL, GROUP_SERVICE, CLIENT, AD_PLATFORM, EMPLOYER, PUBLIC, FINANCIAL_INSTITUTION",
     ),
     (
         "unknown predicate",
         _add_rule(when={"all": [{"purpose_inn": ["service.points_program"]}]}),
-        "rules[14].when.all[0].purpose_inn: unknown predicate 'purpose_inn'; "
+        "rules[17].when.all[0].purpose_inn: unknown predicate 'purpose_inn'; "
         "did you mean 'purpose_in'?",
     ),
     (
         "unknown rule kind",
         _add_rule(kind="machine_learning"),
-        "rules[14].kind: unknown rule kind 'machine_learning'; expected one of "
-        "match, opted_out, reidentification",
+        "rules[17].kind: unknown rule kind 'machine_learning'; expected one of "
+        "match, opted_out, consent_missing, reidentification",
     ),
     (
         "element predicate on the event",
         _add_rule(when={"category": "personal"}),
-        "rules[14].when.category: 'category' asks about one element: use it in `select`, "
+        "rules[17].when.category: 'category' asks about one element: use it in `select`, "
         "a filter parameter or inside any_element",
     ),
     (
         "unknown element in a rule",
         _add_rule(select={"element_in": ["user.contact.fax"]}),
-        "rules[14].select.element_in[0]: unknown element 'user.contact.fax'",
+        "rules[17].select.element_in[0]: unknown element 'user.contact.fax'",
     ),
     (
         "unknown purpose in a rule",
         _add_rule(when={"purpose_in": ["service.nope"]}),
-        "rules[14].when.purpose_in[0]: unknown purpose 'service.nope' "
+        "rules[17].when.purpose_in[0]: unknown purpose 'service.nope' "
         "(use category.* for a whole category)",
     ),
     (
         "wildcard of an unknown purpose category",
         _add_rule(when={"purpose_not_in": ["billing.*"]}),
-        "rules[14].when.purpose_not_in[0]: unknown purpose category in 'billing.*'",
+        "rules[17].when.purpose_not_in[0]: unknown purpose category in 'billing.*'",
     ),
     (
         "message placeholder outside the list",
         _add_rule(message="{user_name} was shared"),
-        "rules[14].message: message placeholder {user_name} is not one of {actor}, "
+        "rules[17].message: message placeholder {user_name} is not one of {actor}, "
         "{destination}, {elements}, {operation}, {origin}, {processing}, {purpose}, "
-        "{service}, {window}",
+        "{record_count}, {service}, {window}",
     ),
     (
         "opted_out rule without its flag",
         _add_rule(kind="opted_out"),
-        "rules[14].params.flag: is required",
+        "rules[17].params.flag: is required",
     ),
     (
         "parameters on a match rule",
         _add_rule(params={"flag": "targeting_opt_out"}),
-        "rules[14].params: rules of kind 'match' take no parameters",
+        "rules[17].params: rules of kind 'match' take no parameters",
     ),
     (
         "misspelt rule field",
         _add_rule(severty="low"),
-        "rules[14].severty: unknown field; expected one of description, id, kind, message, "
+        "rules[17].severty: unknown field; expected one of description, id, kind, message, "
         "mode, params, select, severity, when",
     ),
     ("missing top-level field", _drop("payroll_service"), "payroll_service: is required"),

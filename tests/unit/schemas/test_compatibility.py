@@ -97,3 +97,29 @@ def test_a_v1_violation_reads_as_found_on_time() -> None:
     decoded = codec.decode(codec.encode_single_object(v1, record))
     assert decoded.writer_version == 1
     assert decoded.record["detected_late_ms"] == 0
+
+
+def test_a_v1_consent_change_reads_without_link_consent() -> None:
+    """A ConsentChange written before `third_party_link_consent` (v1) decodes with the v2
+    default: not given; v2 data stays readable by a v1 reader (the field is skipped)."""
+    catalog = default_catalog()
+    v1, v2 = catalog.versions("ConsentChange")
+    assert (v1.version, v2.version) == (1, 2)
+    codec = WireCodec(catalog)
+    record = {
+        "subject_id": "p",
+        "occurred_at": datetime(2026, 11, 1, tzinfo=UTC),
+        "targeting_opt_out": True,
+        "publication_consent": False,
+        "payroll_other_use_consent": False,
+    }
+    decoded = codec.decode(codec.encode_single_object(v1, record))
+    assert decoded.writer_version == 1
+    assert decoded.record["third_party_link_consent"] is False
+    assert decoded.record["targeting_opt_out"] is True
+    newer = codec.decode(
+        codec.encode("ConsentChange", {**record, "third_party_link_consent": True})
+    )
+    assert newer.writer_version == 2
+    assert newer.record["third_party_link_consent"] is True
+    assert compatibility_problems(catalog) == []
