@@ -295,6 +295,41 @@ class Settings(BaseSettings):
     notifier_metrics_port: int = Field(
         9473, ge=0, le=65535, description="Prometheus metrics port of the notifier (0: a free one)."
     )
+    notifier_records_interval_s: float = Field(
+        300.0,
+        ge=0,
+        le=86_400,
+        description="How often the notifier checks the data map's drift and volume anomalies "
+        "in ClickHouse (metrics and a message for what is new); 0: never.",
+    )
+    datamap_unseen_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="Data map drift: a declared purpose x element pair not used for this many "
+        "days is reported as unseen.",
+    )
+    datamap_new_days: int = Field(
+        7,
+        ge=1,
+        le=3650,
+        description="Data map drift: a combination first seen in this many days is new.",
+    )
+    anomaly_baseline_days: int = Field(
+        14, ge=2, le=365, description="Volume anomalies: days of the same hour in the baseline."
+    )
+    anomaly_min_baseline_days: int = Field(
+        3,
+        ge=1,
+        le=365,
+        description="Volume anomalies: days of history a series needs before it is judged.",
+    )
+    anomaly_threshold: float = Field(
+        6.0, gt=0, description="Volume anomalies: robust score above which an hour is flagged."
+    )
+    anomaly_min_accesses: int = Field(
+        20, ge=1, description="Volume anomalies: hours with fewer accesses are never flagged."
+    )
     console_host: str = Field(
         "127.0.0.1", description="Address `dua console` listens on (0.0.0.0 in containers)."
     )

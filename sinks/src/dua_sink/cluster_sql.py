@@ -12,7 +12,9 @@ ledger, so the cluster form is a rendering of the same statements, never a secon
   `<table>_all`, sharded so that an event and its violations land on the same shard, and the
   `*_unique` views read through it (FINAL runs on each shard, where an event's copies are).
 
-Materialized views stay on the local tables: they fire on the inserts a node receives.
+Materialized views stay on the local tables: they fire on the inserts a node receives. A
+backfill (`INSERT ... SELECT`, which has no `ON CLUSTER`) runs as written on the node `migrate`
+is connected to, and copies that node's rows.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ _CREATE = re.compile(
     r"^(CREATE (?:TABLE|VIEW|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS [\w.]+|ALTER TABLE [\w.]+"
     r"|DROP VIEW IF EXISTS [\w.]+)"
 )
-_ENGINE = re.compile(r"\bENGINE = (Replacing|Summing)?MergeTree\b")
+_ENGINE = re.compile(r"\bENGINE = (Replacing|Summing|Aggregating)?MergeTree\b")
 _WINDOW = re.compile(r"\bnon_replicated_deduplication_window\b")
 _TABLE_NAME = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+)")
 _ALTERED = re.compile(r"^ALTER TABLE (\w+)\.(\w+) ON CLUSTER")

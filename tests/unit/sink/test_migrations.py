@@ -22,6 +22,11 @@ EXPECTED_TABLES = {
     "access_hourly_mv",
     "violations_daily",
     "violations_daily_mv",
+    "backfill_cutoffs",
+    "datamap_hourly",
+    "datamap_hourly_mv",
+    "volume_hourly",
+    "volume_hourly_mv",
 }
 
 
@@ -87,6 +92,8 @@ def test_retention_change_updates_every_ttl(chdb_client: Any, clickhouse_databas
         "rejected_events",
         "access_hourly",
         "violations_daily",
+        "datamap_hourly",
+        "volume_hourly",
     }
     engine = chdb_client.command(
         "SELECT engine_full FROM system.tables WHERE database = {db:String} "

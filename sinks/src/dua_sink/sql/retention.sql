@@ -7,3 +7,5 @@ ALTER TABLE ${database}.violations MODIFY TTL toDateTime(occurred_at) + INTERVAL
 ALTER TABLE ${database}.rejected_events MODIFY TTL toDateTime(rejected_at) + INTERVAL ${retention_days} DAY;
 ALTER TABLE ${database}.access_hourly MODIFY TTL hour + INTERVAL ${retention_days} DAY;
 ALTER TABLE ${database}.violations_daily MODIFY TTL day + INTERVAL ${retention_days} DAY;
+ALTER TABLE ${database}.datamap_hourly MODIFY TTL hour + INTERVAL ${retention_days} DAY;
+ALTER TABLE ${database}.volume_hourly MODIFY TTL hour + INTERVAL ${retention_days} DAY;
