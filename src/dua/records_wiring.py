@@ -8,8 +8,10 @@ check all read them through here, so each takes its windows and thresholds from 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
+from dua.read_path import open_reader
 from dua.settings import Settings
 from dua_compliance import (
     AnomalyConfig,
@@ -17,10 +19,12 @@ from dua_compliance import (
     DriftWindows,
     Reader,
     VolumeAnomaly,
+    drift_lines,
     find_anomalies,
     observed_map,
 )
 from dua_policy import Policy, load_policy
+from dua_stream.notifier import AnomalyFinding, FindingsSource, RecordsFindings
 
 
 def drift_windows(settings: Settings) -> DriftWindows:
@@ -60,3 +64,35 @@ class RecordsView:
 
     def anomalies(self, since: datetime, now: datetime) -> list[VolumeAnomaly]:
         return find_anomalies(self.reader, since=since, now=now, config=self.anomalies_config)
+
+
+# The notifier judges the last two hours: the one that ended and the one under way.
+ANOMALY_CHECK_WINDOW: Final = timedelta(hours=2)
+
+
+def findings_source(settings: Settings) -> FindingsSource:
+    """What the notifier's periodic check asks: drift and anomalies, through a fresh reader.
+
+    The map's window is DUA_DATAMAP_NEW_DAYS: undeclared use within it, combinations new in it,
+    declared pairs unseen in DUA_DATAMAP_UNSEEN_DAYS. Unseen pairs are counted, not announced:
+    a promise broader than the practice is for the record, not for the channel."""
+
+    def check() -> RecordsFindings:
+        now = datetime.now(UTC)
+        reader = open_reader(settings, busy_retry_s=0)
+        try:
+            view = RecordsView.of(settings, reader)
+            data_map = view.data_map(now - timedelta(days=view.windows.new_days), now)
+            anomalies = view.anomalies(now - ANOMALY_CHECK_WINDOW, now)
+        finally:
+            reader.close()
+        return RecordsFindings(
+            drift_counts={str(kind): count for kind, count in data_map.drift_counts().items()},
+            drift_lines=tuple(drift_lines(data_map, ("undeclared", "new"))),
+            anomalies=tuple(
+                AnomalyFinding(a.service, a.purpose_category, a.category, a.line())
+                for a in anomalies
+            ),
+        )
+
+    return check

@@ -19,12 +19,14 @@ import click
 from prometheus_client import start_http_server
 
 from dua.kafka import bootstrap_servers, client_config
+from dua.records_wiring import findings_source
 from dua.settings import Settings, load_settings
 from dua_schemas import ConfigError, codec_for
 from dua_stream.notifier import (
     Dispatcher,
     NotifierConfig,
     NotifierMetrics,
+    RecordsWatch,
     RetryPolicy,
     ViolationConsumer,
     WebhookPoster,
@@ -97,16 +99,37 @@ def run_notifier(settings: Settings, stop: threading.Event | None = None) -> Non
         settings.metrics_host,
         server.server_address[1],
     )
+    on_signals = stop is None
+    stop = stop if stop is not None else threading.Event()
+    watch = _records_watch(settings, poster, metrics, stop)
     try:
-        if stop is not None:
+        if not on_signals:
             consumer.run(stop)
         else:
-            stop = threading.Event()
             with _stop_on_signals(stop):
                 consumer.run(stop)
     finally:
+        stop.set()
+        if watch is not None:
+            watch.join(timeout=5)
         server.shutdown()
         server.server_close()
+
+
+def _records_watch(
+    settings: Settings, poster: WebhookPoster, metrics: NotifierMetrics, stop: threading.Event
+) -> threading.Thread | None:
+    """The periodic drift and anomaly check (DUA_NOTIFIER_RECORDS_INTERVAL_S; 0: none)."""
+    if settings.notifier_records_interval_s <= 0:
+        return None
+    watch = RecordsWatch(
+        findings_source(settings), poster, metrics, settings.notifier_records_interval_s
+    )
+    thread = threading.Thread(
+        target=watch.run, args=(stop,), name="notifier-records-watch", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 @click.command()

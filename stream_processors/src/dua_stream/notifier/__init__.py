@@ -2,6 +2,8 @@
 
 Pure parts (triage, grouping, rate limiting, offsets, rendering) take a clock and need no
 Kafka; `ViolationConsumer` is the thin Kafka shell and `WebhookPoster` the HTTP one.
+`RecordsWatch` posts data map drift and volume anomalies found by a source the application
+provides (the notifier itself reads only Kafka).
 """
 
 from dua_stream.notifier.consumer import ViolationConsumer
@@ -12,13 +14,22 @@ from dua_stream.notifier.message import render, summary_line
 from dua_stream.notifier.metrics import METRIC_NAMES, NotifierMetrics
 from dua_stream.notifier.offsets import OffsetLedger
 from dua_stream.notifier.ratelimit import MessageRateLimiter
+from dua_stream.notifier.records_watch import (
+    AnomalyFinding,
+    FindingsSource,
+    RecordsFindings,
+    RecordsWatch,
+    render_findings,
+)
 from dua_stream.notifier.triage import SEVERITY_RANK, triage
 from dua_stream.notifier.webhook import Poster, RetryPolicy, WebhookPoster
 
 __all__ = [
     "METRIC_NAMES",
     "SEVERITY_RANK",
+    "AnomalyFinding",
     "Dispatcher",
+    "FindingsSource",
     "GroupKey",
     "Grouper",
     "MessageRateLimiter",
@@ -27,6 +38,8 @@ __all__ = [
     "OffsetLedger",
     "Position",
     "Poster",
+    "RecordsFindings",
+    "RecordsWatch",
     "RetryPolicy",
     "ViolationConsumer",
     "ViolationGroup",
@@ -34,6 +47,7 @@ __all__ = [
     "WebhookRejected",
     "WebhookUnavailable",
     "render",
+    "render_findings",
     "summary_line",
     "triage",
 ]

@@ -11,12 +11,14 @@ from typing import Final, Literal, get_args
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 MetricName = Literal[
+    "dua_notifier_datamap_drift",
     "dua_notifier_failures_total",
     "dua_notifier_pending_violations",
     "dua_notifier_posted_total",
     "dua_notifier_rate_limited_total",
     "dua_notifier_retries_total",
     "dua_notifier_violations_total",
+    "dua_notifier_volume_anomalies",
 ]
 METRIC_NAMES: Final[tuple[MetricName, ...]] = get_args(MetricName)
 
@@ -38,6 +40,7 @@ class NotifierMetrics:
     """Counters and gauges of one notifier, in a registry of their own (one per process or test)."""
 
     __slots__ = (
+        "datamap_drift",
         "failures",
         "pending",
         "posted",
@@ -45,6 +48,7 @@ class NotifierMetrics:
         "registry",
         "retries",
         "violations",
+        "volume_anomalies",
     )
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -79,6 +83,22 @@ class NotifierMetrics:
         self.pending = Gauge(
             "dua_notifier_pending_violations",
             "Violations waiting in open groups (their offsets are not committed yet).",
+            registry=self.registry,
+        )
+        # Set by the periodic check of the audit tables (`RecordsWatch`), when it runs.
+        self.datamap_drift = Gauge(
+            "dua_notifier_datamap_drift",
+            "Data map combinations drifting from the policy at the last check, by kind: "
+            "undeclared (used, not permitted), new (first seen recently), unseen (declared, "
+            "not used).",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.volume_anomalies = Gauge(
+            "dua_notifier_volume_anomalies",
+            "Measures (accesses, distinct subjects) of a series flagged as a volume anomaly "
+            "in the hours of the last check.",
+            ["service", "purpose_category", "category"],
             registry=self.registry,
         )
         # Every label value exists from the start, so `increase()` sees the first event.
