@@ -42,6 +42,7 @@ _ENGINE = re.compile(r"\bENGINE = (Replacing|Summing|Aggregating)?MergeTree\b")
 _WINDOW = re.compile(r"\bnon_replicated_deduplication_window\b")
 _TABLE_NAME = re.compile(r"^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+)")
 _ALTERED = re.compile(r"^ALTER TABLE (\w+)\.(\w+) ON CLUSTER")
+_ADDS_COLUMN = re.compile(r"\bADD COLUMN\b")
 
 
 def on_cluster(statements: Iterable[str], cluster: str) -> list[str]:
@@ -59,7 +60,9 @@ def on_cluster(statements: Iterable[str], cluster: str) -> list[str]:
         if table is not None and table.group(2) in DISTRIBUTED:
             rendered.append(_distributed(name, table.group(1), table.group(2)))
         altered = _ALTERED.match(text)
-        if altered is not None and altered.group(2) in DISTRIBUTED:  # its Distributed table too
+        # A new column reaches the Distributed table too; projections and settings are the
+        # local table's alone (a Distributed table has neither).
+        if altered is not None and altered.group(2) in DISTRIBUTED and _ADDS_COLUMN.search(text):
             local = f"{altered.group(1)}.{altered.group(2)}"
             rendered.append(text.replace(local, local + DISTRIBUTED_SUFFIX, 1))
     return rendered

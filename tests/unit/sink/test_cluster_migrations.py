@@ -55,11 +55,22 @@ def test_on_a_cluster_every_statement_runs_on_every_node() -> None:
 def test_an_altered_table_alters_its_distributed_table_too() -> None:
     """A column added to `violations` is added to `violations_all`, which inserts go to."""
     statements = _all(CLUSTER)
-    altered = [s for s in statements if s.startswith("ALTER TABLE dua.violations")]
+    altered = [
+        s for s in statements if s.startswith("ALTER TABLE dua.violations") and "ADD COLUMN" in s
+    ]
     assert [s.split(" ON CLUSTER")[0] for s in altered] == [
         "ALTER TABLE dua.violations",
         "ALTER TABLE dua.violations_all",
     ]
+
+
+def test_projections_and_settings_stay_on_the_local_tables() -> None:
+    """A projection or a setting altered on `access_events` is not sent to its Distributed table."""
+    statements = _all(CLUSTER)
+    local = [s for s in statements if "PROJECTION" in s or "MODIFY SETTING" in s]
+    assert local
+    for statement in local:
+        assert re.match(r"^ALTER TABLE dua\.(access_events|violations) ON CLUSTER", statement)
 
 
 def test_on_a_cluster_every_table_is_replicated() -> None:

@@ -27,6 +27,8 @@ EXPECTED_TABLES = {
     "datamap_hourly_mv",
     "volume_hourly",
     "volume_hourly_mv",
+    "violation_issues_hourly",
+    "violation_issues_hourly_mv",
 }
 
 
@@ -94,6 +96,7 @@ def test_retention_change_updates_every_ttl(chdb_client: Any, clickhouse_databas
         "violations_daily",
         "datamap_hourly",
         "volume_hourly",
+        "violation_issues_hourly",
     }
     engine = chdb_client.command(
         "SELECT engine_full FROM system.tables WHERE database = {db:String} "
