@@ -13,9 +13,17 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from dua.records_wiring import anomaly_config, drift_windows
 from dua.settings import Settings
 from dua_compliance import Reader
-from dua_compliance.console import Announce, ConsoleConfig, Issue, build_app, open_engine
+from dua_compliance.console import (
+    Announce,
+    ConsoleConfig,
+    Issue,
+    RecordsInputs,
+    build_app,
+    open_engine,
+)
 from dua_policy import load_policy
 from dua_producer import pseudonymize
 from dua_schemas import DuaError
@@ -41,6 +49,7 @@ def console_config(settings: Settings) -> ConsoleConfig:
         secure_cookies=settings.console_secure_cookies,
         trusted_user_header=settings.console_trusted_user_header,
         session_ttl=timedelta(hours=settings.console_session_hours),
+        records=RecordsInputs(policy, drift_windows(settings), anomaly_config(settings)),
     )
 
 

@@ -17,8 +17,16 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from dua.read_path import open_directory
-from dua_compliance import HttpReader, Reader
-from dua_compliance.console import Accounts, ConsoleConfig, Issue, Role, build_app, open_engine
+from dua_compliance import AnomalyConfig, DriftWindows, HttpReader, Reader
+from dua_compliance.console import (
+    Accounts,
+    ConsoleConfig,
+    Issue,
+    RecordsInputs,
+    Role,
+    build_app,
+    open_engine,
+)
 from dua_policy import load_policy
 from dua_producer import pseudonymize
 from dua_schemas import WireCodec
@@ -147,11 +155,12 @@ class Announced:
 
 
 def config_for_tests(announced: Announced) -> ConsoleConfig:
-    rules = load_policy().rules
+    policy = load_policy()
     return ConsoleConfig(
         pseudonymize=lambda raw: pseudonymize(raw, SUBJECT_KEY),
-        rule_texts={r.id: r.description or r.message for r in rules},
+        rule_texts={r.id: r.description or r.message for r in policy.rules},
         announce=announced,
+        records=RecordsInputs(policy, DriftWindows(30, 7), AnomalyConfig(14, 3, 6.0, 20)),
     )
 
 

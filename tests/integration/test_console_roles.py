@@ -35,6 +35,8 @@ ENDPOINTS: list[tuple[str, str, str, set[str]]] = [
     ("GET", "/explorer/export.json?service=rikunabi", "", set(USERS)),
     ("GET", "/events/{event}", "", set(USERS)),
     ("GET", "/overview?since=7d", "", set(USERS)),
+    ("GET", "/datamap?since=30d", "", set(USERS)),
+    ("GET", "/anomalies?since=24h", "", set(USERS)),
     ("GET", "/subject", "", {"ana", "adm"}),
     ("POST", "/subject", "form:subject", {"ana", "adm"}),
     ("POST", "/subject/export", "form:subject", {"ana", "adm"}),

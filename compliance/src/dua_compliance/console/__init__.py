@@ -10,6 +10,7 @@ from dua_compliance.console.accounts import Accounts
 from dua_compliance.console.config import ConsoleConfig
 from dua_compliance.console.errors import ConsoleError, InvalidInput, LoginRefused, NotFound
 from dua_compliance.console.issues import Announce, Issue, fingerprint
+from dua_compliance.console.records_inputs import RecordsInputs
 from dua_compliance.console.roles import Permission, Role, User
 from dua_compliance.console.store import TriageStore, open_engine
 from dua_compliance.console.triage import Action, State
@@ -26,6 +27,7 @@ __all__ = [
     "LoginRefused",
     "NotFound",
     "Permission",
+    "RecordsInputs",
     "Role",
     "State",
     "TriageStore",

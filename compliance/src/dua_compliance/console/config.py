@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from dua_compliance.console.issues import Announce, Issue
+from dua_compliance.console.records_inputs import RecordsInputs
 
 
 def _silent(_issue: Issue) -> None:
@@ -28,3 +29,5 @@ class ConsoleConfig:
     trusted_user_header: str | None = None
     session_ttl: timedelta = timedelta(hours=8)
     inbox_window: timedelta = timedelta(days=30)
+    # the policy and windows of the data map and anomalies pages; None: those pages are off
+    records: RecordsInputs | None = None

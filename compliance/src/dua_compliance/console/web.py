@@ -28,6 +28,7 @@ from dua_compliance.console.errors import InvalidInput, LoginRefused, NotFound
 from dua_compliance.console.guard import CSRF_FIELD, SESSION_COOKIE, Guard
 from dua_compliance.console.pages_audit import audit_routes
 from dua_compliance.console.pages_people import people_routes
+from dua_compliance.console.pages_records import records_routes
 from dua_compliance.console.pages_triage import triage_routes
 from dua_compliance.console.roles import Permission
 from dua_compliance.console.store import TriageStore
@@ -153,6 +154,7 @@ def build_app(reader: Reader, engine: Engine, config: ConsoleConfig) -> Starlett
         *triage_routes(console),
         *audit_routes(console),
         *people_routes(console),
+        *records_routes(console),
         Mount("/static", StaticFiles(directory=static), name="static"),
     ]
     return Starlette(routes=routes, middleware=[Middleware(_Headers)])
