@@ -88,6 +88,9 @@ type Consent struct {
 	TargetingOptOut        bool
 	PublicationConsent     bool
 	PayrollOtherUseConsent bool
+	// ThirdPartyLinkConsent: consent to provide informative data to a recipient who can link
+	// it to the person (APPI Art. 31); ConsentChange v2.
+	ThirdPartyLinkConsent bool
 }
 
 func optional(s string) *string {

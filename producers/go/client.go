@@ -180,6 +180,7 @@ func (c *Client) EmitConsent(consent Consent) error {
 		TargetingOptOut:        consent.TargetingOptOut,
 		PublicationConsent:     consent.PublicationConsent,
 		PayrollOtherUseConsent: consent.PayrollOtherUseConsent,
+		ThirdPartyLinkConsent:  consent.ThirdPartyLinkConsent,
 	}
 	if err := checkConsent(&r); err != nil {
 		return err

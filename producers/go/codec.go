@@ -16,7 +16,7 @@ import (
 // canonical forms of the embedded schemas give them.
 const (
 	dataAccessEventFingerprint uint64 = 3709194380617373610
-	consentChangeFingerprint   uint64 = 3406431535955925316
+	consentChangeFingerprint   uint64 = 2426751406114570129
 )
 
 var (
@@ -56,6 +56,7 @@ type consentRecord struct {
 	TargetingOptOut        bool
 	PublicationConsent     bool
 	PayrollOtherUseConsent bool
+	ThirdPartyLinkConsent  bool
 }
 
 func singleObjectHeader(fingerprint uint64) []byte {
@@ -154,7 +155,8 @@ func appendConsent(b []byte, c *consentRecord) []byte {
 	b = appendLong(b, c.OccurredAtMillis)
 	b = appendBool(b, c.TargetingOptOut)
 	b = appendBool(b, c.PublicationConsent)
-	return appendBool(b, c.PayrollOtherUseConsent)
+	b = appendBool(b, c.PayrollOtherUseConsent)
+	return appendBool(b, c.ThirdPartyLinkConsent)
 }
 
 // DecodeError is a message that could not be decoded; Reason is the suite's error kind
@@ -398,6 +400,7 @@ func (r *reader) consent() (map[string]any, error) {
 		{"targeting_opt_out", r.boolAny},
 		{"publication_consent", r.boolAny},
 		{"payroll_other_use_consent", r.boolAny},
+		{"third_party_link_consent", r.boolAny},
 	})
 	return out, err
 }

@@ -22,6 +22,7 @@ func TestConformanceSchemas(t *testing.T) {
 	var suite struct {
 		Cases []struct {
 			Record          string `json:"record"`
+			Latest          bool   `json:"latest"`
 			Avsc            string `json:"avsc"`
 			CanonicalForm   string `json:"canonical_form"`
 			FingerprintHex  string `json:"fingerprint_hex"`
@@ -31,13 +32,16 @@ func TestConformanceSchemas(t *testing.T) {
 	loadSection(t, "schemas", &suite)
 	constants := map[string]uint64{"DataAccessEvent": dataAccessEventFingerprint, "ConsentChange": consentChangeFingerprint}
 	for _, c := range suite.Cases {
+		if !c.Latest {
+			continue // an older version: the SDK writes the newest one only
+		}
 		t.Run(c.Record, func(t *testing.T) {
 			original, err := os.ReadFile("../../" + c.Avsc)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if schemaText(c.Record) != string(original) {
-				t.Fatalf("avro/%s/v1.avsc differs from %s: copy it again", c.Record, c.Avsc)
+				t.Fatalf("avro/%s/%s.avsc differs from %s: copy it again", c.Record, schemaVersions[c.Record], c.Avsc)
 			}
 			schema, err := avro.ParseBytes(original)
 			if err != nil {

@@ -128,6 +128,7 @@ type jsonConsent struct {
 	TargetingOptOut        bool            `json:"targeting_opt_out"`
 	PublicationConsent     bool            `json:"publication_consent"`
 	PayrollOtherUseConsent bool            `json:"payroll_other_use_consent"`
+	ThirdPartyLinkConsent  bool            `json:"third_party_link_consent"`
 }
 
 func deref(s *string, def string) string {
@@ -190,6 +191,7 @@ func (j *jsonConsent) record(t *testing.T) *consentRecord {
 		TargetingOptOut:        j.TargetingOptOut,
 		PublicationConsent:     j.PublicationConsent,
 		PayrollOtherUseConsent: j.PayrollOtherUseConsent,
+		ThirdPartyLinkConsent:  j.ThirdPartyLinkConsent,
 	}
 }
 

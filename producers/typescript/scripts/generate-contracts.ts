@@ -20,8 +20,11 @@ interface AvroField {
   type: unknown;
 }
 
+/** The version of each record the SDK writes (the newest). */
+const VERSIONS: Record<string, string> = { DataAccessEvent: 'v1', ConsentChange: 'v2' };
+
 function schema(record: string): Record<string, unknown> {
-  const path = join(REPO_ROOT, 'schemas', 'src', 'dua_schemas', 'avro', record, 'v1.avsc');
+  const path = join(REPO_ROOT, 'schemas', 'src', 'dua_schemas', 'avro', record, `${VERSIONS[record]}.avsc`);
   return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 }
 
@@ -76,7 +79,7 @@ export function renderContracts(): string {
     '/** DataAccessEvent v1, as released. */',
     `export const DATA_ACCESS_EVENT_SCHEMA: object = ${JSON.stringify(access)};`,
     '',
-    '/** ConsentChange v1, as released. */',
+    '/** ConsentChange v2, as released. */',
     `export const CONSENT_CHANGE_SCHEMA: object = ${JSON.stringify(consent)};`,
     '',
   ].join('\n');

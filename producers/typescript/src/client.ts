@@ -70,6 +70,8 @@ export interface ConsentChange {
   targetingOptOut?: boolean;
   publicationConsent?: boolean;
   payrollOtherUseConsent?: boolean;
+  /** Consent to provide informative data to a recipient who can link it to the person (APPI Art. 31). */
+  thirdPartyLinkConsent?: boolean;
 }
 
 export interface AuditClientOptions {
@@ -195,6 +197,7 @@ class Client implements AuditClient {
       targeting_opt_out: change.targetingOptOut ?? false,
       publication_consent: change.publicationConsent ?? false,
       payroll_other_use_consent: change.payrollOtherUseConsent ?? false,
+      third_party_link_consent: change.thirdPartyLinkConsent ?? false,
     };
     checkConsent(record);
     const value = consentMessage(this.consentHeader, record);

@@ -14,7 +14,7 @@ import { sortedEntries } from './text.js';
 
 /** The pinned fingerprints (conformance suite, schemas section); a test checks avsc's schema agrees. */
 export const DATA_ACCESS_EVENT_FINGERPRINT = 3709194380617373610n;
-export const CONSENT_CHANGE_FINGERPRINT = 3406431535955925316n;
+export const CONSENT_CHANGE_FINGERPRINT = 2426751406114570129n;
 
 const EMPTY = 0xc15d213aa4d7a795n;
 const MASK = 0xffffffffffffffffn;

@@ -19,11 +19,12 @@ export interface AccessRecord {
   attributes: Record<string, string>;
 }
 
-/** A ConsentChange v1: a subject's complete current consent choices. */
+/** A ConsentChange v2: a subject's complete current consent choices. */
 export interface ConsentRecord {
   subject_id: string;
   occurred_at: number;
   targeting_opt_out: boolean;
   publication_consent: boolean;
   payroll_other_use_consent: boolean;
+  third_party_link_consent: boolean;
 }

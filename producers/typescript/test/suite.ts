@@ -55,5 +55,6 @@ export function consentRecord(input: Json): ConsentRecord {
     targeting_opt_out: input.targeting_opt_out ?? false,
     publication_consent: input.publication_consent ?? false,
     payroll_other_use_consent: input.payroll_other_use_consent ?? false,
+    third_party_link_consent: input.third_party_link_consent ?? false,
   };
 }

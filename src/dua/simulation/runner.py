@@ -172,7 +172,10 @@ class Simulator:
         # Consent is recorded by the service where the user changed the setting.
         client = self._client("hotpepper-gourmet")
         client.emit_consent(
-            consent.subject, targeting_opt_out=consent.targeting_opt_out, occurred_at=at
+            consent.subject,
+            targeting_opt_out=consent.targeting_opt_out,
+            third_party_link_consent=consent.third_party_link_consent,
+            occurred_at=at,
         )
         if consent.at_ms is None:
             # On the broker before the lead of the accesses held back for it starts.

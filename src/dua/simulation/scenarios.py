@@ -26,6 +26,7 @@ class Scenario:
     destination_name: str | None = None
     origin_service: str | None = None
     consent: dict[str, bool] = field(default_factory=dict)
+    record_count: int = 1
     breaks: frozenset[str] = frozenset()  # rule ids this access is planted to raise
 
     def emit_arguments(self, subject: str) -> dict[str, Any]:
@@ -42,6 +43,7 @@ class Scenario:
             "destination": self.destination,
             "destination_name": self.destination_name,
             "origin_service": self.origin_service,
+            "record_count": self.record_count,
             **self.consent,
         }
 
@@ -77,6 +79,7 @@ COMPLIANT: tuple[Scenario, ...] = (
         "publication.rankings_trends",
         processing="STATISTICAL",
         destination="PUBLIC",
+        destination_name="carsensor-media",
     ),
     _s("survey", "jalan", "account.id contact.email content.survey_answer", "research.surveys"),
     _s(
@@ -181,6 +184,7 @@ VIOLATING: tuple[Scenario, ...] = (
         "behavior.browsing_history device.ad_id",
         "marketing.targeted_advertising",
         destination="AD_PLATFORM",
+        destination_name="ad-network",
         consent={"targeting_opt_out": True},
         breaks={"targeting_opted_out"},
     ),
@@ -190,6 +194,7 @@ VIOLATING: tuple[Scenario, ...] = (
         "contact.email device.ad_id",
         "marketing.targeted_advertising",
         destination="AD_PLATFORM",
+        destination_name="ad-network",
         breaks={"personal_data_to_ad_platform", "purpose_not_permitted"},
     ),
     _s(
@@ -198,6 +203,7 @@ VIOLATING: tuple[Scenario, ...] = (
         "behavior.usage_history",
         "publication.rankings_trends",
         destination="PUBLIC",
+        destination_name="carsensor-media",
         breaks={"identifiable_publication"},
     ),
     _s(
@@ -238,6 +244,33 @@ VIOLATING: tuple[Scenario, ...] = (
         "account.id biometric.face",
         "service.identity_verification",
         breaks={"unclassified_element", "purpose_not_permitted"},
+    ),
+    _s(
+        "points-to-broker",
+        "hotpepper-beauty",
+        "account.id behavior.usage_history",
+        "service.points_program",
+        destination="CLIENT",
+        destination_name="data-broker",
+        breaks={"unregistered_recipient"},
+    ),
+    _s(
+        "ads-linked-unconsented",
+        "hotpepper-gourmet",
+        "behavior.browsing_history device.ad_id",
+        "marketing.targeted_advertising",
+        destination="AD_PLATFORM",
+        destination_name="google-ads",
+        breaks={"linkable_provision_without_consent"},
+    ),
+    _s(
+        "survey-bulk-export",
+        "jalan",
+        "account.id contact.email content.survey_answer",
+        "research.surveys",
+        operation="EXPORT",
+        record_count=50_000,
+        breaks={"bulk_access"},
     ),
 )
 

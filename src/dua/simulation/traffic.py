@@ -40,6 +40,7 @@ class PlannedConsent:
     targeting_opt_out: bool
     at_ms: int | None = None
     late_s: float = 0.0
+    third_party_link_consent: bool = False
 
 
 # How long the simulator's spooled opt-out waits before it is sent: past the processor's
@@ -84,6 +85,9 @@ def plan(
             sequences += 1
             race = _RACES[sequences % len(_RACES)]
             yield from race(f"race-{race.__name__.strip('_')}-{tag}-{sequences}")
+        elif draw < 4 * consent_rate * violation_rate:
+            sequences += 1
+            yield from _link_consent_then_ads(f"link-consented-{tag}-{sequences}")
         elif rng.random() < violation_rate:
             scenario = VIOLATING[violating % len(VIOLATING)]
             violating += 1
@@ -110,6 +114,15 @@ def _opt_out_then_ads(subject: str) -> Iterator[PlannedAccess | PlannedConsent]:
 
 
 _OPT_OUT_AD = frozenset({"targeting_opted_out"})
+_LINKED_ADS = next(s for s in VIOLATING if s.name == "ads-linked-unconsented")
+
+
+def _link_consent_then_ads(subject: str) -> Iterator[PlannedAccess | PlannedConsent]:
+    # The subject consents to ad data being linked to them, then an ad platform that links it
+    # receives their browsing data: a provision confirmed under APPI Art. 31, no violation
+    # (the same access without the consent is rule 16).
+    yield PlannedConsent(subject, targeting_opt_out=False, third_party_link_consent=True)
+    yield PlannedAccess(_LINKED_ADS, subject, frozenset(), after_consent=True)
 
 
 def _same_millisecond(subject: str) -> Iterator[PlannedAccess | PlannedConsent]:

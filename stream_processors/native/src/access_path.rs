@@ -15,10 +15,11 @@
 //!
 //! The engine's tables (purposes, services, plans) are the engine's own Python objects, read
 //! here, never copied: a plan compiled by the Python path is found here on the next event.
-//! Two policy rules are restated here, for speed, and held equal to `dua_policy.stateful` by
-//! the differential tests (tests/unit/stream_processor/test_fastpath.py): an opted-out step
-//! (`opted_out`, for a subject with at most one consent change: a longer history is
-//! Python's) and a re-identification step (`observe_reidentification`, its pruning
+//! Three policy rules are restated here, for speed, and held equal to `dua_policy.stateful`
+//! and `dua_policy.engine` by the differential tests (tests/unit/stream_processor/
+//! test_fastpath.py): an opted-out or consent-missing step (`opted_out`, `consent_given`, for
+//! a subject with at most one consent change: a longer history is Python's), the shape's
+//! recipient and bulk parts (`Engine._recipient_and_bulk`) and a re-identification step (`observe_reidentification`, its pruning
 //! included), and so is keeping an access an opted-out step did not fire on for a consent
 //! re-check (`dua_stream.processor.recheck.remember`). Everything else a step means comes
 //! from the compiled plan as data.
@@ -157,9 +158,13 @@ pub struct AccessPath {
     flags: Vec<Py<PyString>>,
     plans: Py<PyDict>,
     window_ms: i64,
+    recipients: Py<PyAny>,
+    thresholds: Py<PyDict>,
+    threshold: i64,
     policy_version: Py<PyString>,
     fires: i64,
     opted_out: i64,
+    consent_missing: i64,
     reidentification: i64,
     prune_above: usize,
     reid_prefix: String,
@@ -329,9 +334,13 @@ impl AccessPath {
             flags: tables.consent_flags,
             plans: tables.plans,
             window_ms: tables.window_ms,
+            recipients: tables.recipients,
+            thresholds: tables.thresholds,
+            threshold: tables.threshold,
             policy_version: spec.policy_version,
             fires: spec.fires,
             opted_out: spec.opted_out,
+            consent_missing: spec.consent_missing,
             reidentification: spec.reidentification,
             prune_above: spec.prune_above,
             reid_prefix: spec.reidentification_prefix,
@@ -545,6 +554,22 @@ impl AccessPath {
         }
         let destination = item(&record, intern!(py, "destination"))?.cast_into_exact::<PyDict>()?;
         let cross = !origin_service.is_none() && origin_service.ne(&service)?;
+        // the shape's recipient and bulk parts, as `Engine._recipient_and_bulk` makes them
+        let kind = item(&destination, intern!(py, "kind"))?;
+        let name = item(&destination, intern!(py, "name"))?;
+        let declared = !name.is_none()
+            && self.recipients.bind(py).contains(PyTuple::new(py, [&kind, &name])?)?;
+        let threshold = if purpose.is_none() {
+            self.threshold
+        } else {
+            match self.thresholds.bind(py).get_item(&purpose)? {
+                Some(own) => own.extract()?,
+                None => self.threshold,
+            }
+        };
+        let Some(record_count) = exact_long(&item(&record, intern!(py, "record_count"))?) else {
+            return Ok(None);
+        };
         let shape = PyTuple::new(
             py,
             [
@@ -552,10 +577,12 @@ impl AccessPath {
                 if services.contains(&service)? { service.clone() } else { none.clone() },
                 if services.contains(origin)? { origin.clone() } else { none.clone() },
                 PyBool::new(py, cross).to_owned().into_any(),
-                item(&destination, intern!(py, "kind"))?,
+                kind,
                 item(&record, intern!(py, "operation"))?,
                 item(&record, intern!(py, "processing"))?,
                 PyTuple::new(py, flags)?.into_any(),
+                if declared { name } else { none.clone() },
+                PyBool::new(py, record_count > threshold).to_owned().into_any(),
             ],
         )?;
         let Some(plan) = self.plans.bind(py).get_item(&shape)? else {
@@ -576,12 +603,15 @@ impl AccessPath {
             let check: i64 = step.getattr(intern!(py, "check"))?.extract()?;
             if check == self.fires {
                 steps.push(Planned::Fires(step));
-            } else if check == self.opted_out {
+            } else if check == self.opted_out || check == self.consent_missing {
                 let flag = step.getattr(intern!(py, "flag"))?;
-                let Some(on_event) = consent.get_item(&flag)? else {
-                    return Ok(None);
+                // a flag the event cannot carry (third_party_link_consent) comes from the
+                // consent stream alone
+                let on_event = match consent.get_item(&flag)? {
+                    Some(set) => set.is_truthy()?,
+                    None => false,
                 };
-                let out = if on_event.is_truthy()? {
+                let out = if on_event {
                     true
                 } else if let Some(subject) = &subject {
                     let key = joined(&self.consent_prefix, "", subject.to_str()?);
@@ -610,6 +640,13 @@ impl AccessPath {
                 } else {
                     false
                 };
+                if check == self.consent_missing {
+                    // `consent_given`: the finding is made unless the consent was in force
+                    if !out {
+                        steps.push(Planned::Fires(step));
+                    }
+                    continue;
+                }
                 if !out && judged.is_none() {
                     if let Some(subject) = &subject {
                         let Some(kept) = self.judged_of(py, batch, subject, &value)? else {

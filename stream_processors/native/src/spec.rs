@@ -24,6 +24,7 @@ pub struct AccessPathSpec {
     pub policy_version: Py<PyString>,
     pub fires: i64,
     pub opted_out: i64,
+    pub consent_missing: i64,
     pub reidentification: i64,
     pub prune_above: usize,
     pub consent_prefix: String,
@@ -67,6 +68,11 @@ pub struct Tables {
     pub consent_flags: Vec<Py<PyString>>,
     pub plans: Py<PyDict>,
     pub window_ms: i64,
+    /// (destination kind, name) pairs the policy declares as recipients.
+    pub recipients: Py<PyAny>,
+    /// record_count thresholds of the purposes that have their own, and the default.
+    pub thresholds: Py<PyDict>,
+    pub threshold: i64,
 }
 
 /// `TableState.view()`: the state's stores themselves, read and written here as `get`, `put`

@@ -73,7 +73,10 @@ def run(*args: str, stdin: str | bytes = "") -> Any:
 
 def test_classify_prints_one_pinned_line_per_event_in_order() -> None:
     """Each event gives one JSON line in the pinned shape, in input order."""
-    result = run("classify", stdin=lines(access(1), access(2, destination={"kind": "CLIENT"})))
+    result = run(
+        "classify",
+        stdin=lines(access(1), access(2, destination={"kind": "CLIENT", "name": "travel-agency"})),
+    )
     assert result.exit_code == 0, result.output
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["event_id"] for o in out] == [access(1)["event_id"], access(2)["event_id"]]

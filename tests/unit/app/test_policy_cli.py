@@ -40,7 +40,7 @@ def test_check_accepts_the_default_policy(tmp_path: Path, default_text: str) -> 
     assert result.exit_code == 0, result.output
     (line,) = result.stdout.splitlines()
     assert line.startswith(f"{path}: ok, policy 2026.11+")
-    assert "14 purposes, 17 elements, 14 rules (14 active, 0 shadow)" in line
+    assert "14 purposes, 17 elements, 17 rules (17 active, 0 shadow)" in line
 
 
 def test_check_lists_every_problem_with_its_location(tmp_path: Path, default_text: str) -> None:

@@ -148,14 +148,14 @@ def test_ad_after_an_opt_out_waits_the_lead_after_the_consent_is_flushed(tmp_pat
 def test_accesses_held_back_at_the_end_are_sent_once_due(tmp_path: Path) -> None:
     """With a lead longer than the run, the held-back ads are sent after it, before close."""
     lead = 0.3
-    # Seed 12 plans opt-outs before accesses 4 and 36 of the 40.
+    # Seed 12 plans two opt-outs and one link consent, each before its access, in the 40.
     options = SimulationOptions(
         rate=200, duration_s=0.2, violation_rate=1.0, seed=12, consent_lead_s=lead
     )
     result, log = _recording_run(tmp_path, options)
     assert result.emitted == len([s for s in log if s.topic == "dua.access.raw"]) == 40
     pairs = _ads_after_consent(log)
-    assert len(pairs) == result.consents == 2
+    assert len(pairs) == result.consents == 3
     assert result.planted == _planted(options, 40)
     assert all(ad.at - consent.at >= lead for consent, ad in pairs.items())
     assert result.elapsed_s >= lead

@@ -20,7 +20,7 @@ from dua_policy import Engine, MemoryState, load_policy
 from dua_schemas import DataAccessEvent, event_from_json
 
 ENGINE = Engine(load_policy())
-ALL_RULES = 13  # DOMAIN.md's stateless rules, 1 to 13
+ALL_RULES = 16  # DOMAIN.md's stateless rules, 1 to 13 and 15 to 17
 
 
 def _event(scenario: Scenario, subject: str = "p-1") -> DataAccessEvent:
@@ -41,6 +41,7 @@ def _event(scenario: Scenario, subject: str = "p-1") -> DataAccessEvent:
                 "name": arguments["destination_name"],
             },
             "origin_service": arguments["origin_service"],
+            "record_count": arguments["record_count"],
             "consent": scenario.consent,
         }
     )
@@ -64,7 +65,7 @@ def test_violating_scenarios_raise_what_they_plant(scenario: Scenario) -> None:
 
 
 def test_every_stateless_rule_is_planted() -> None:
-    """The violating scenarios cover all thirteen stateless rules of the catalogue."""
+    """The violating scenarios cover all sixteen stateless rules of the catalogue."""
     assert len(STATELESS_RULES) == ALL_RULES
 
 
@@ -88,7 +89,7 @@ def test_stateful_sequences_use_subjects_of_their_own() -> None:
     items = list(islice(plan(4, 1.0, consent_rate=0.2), 5_000))
     consents = [i for i in items if isinstance(i, PlannedConsent)]
     assert consents
-    assert all(c.subject.startswith(("opted-out-", "race-")) for c in consents)
+    assert all(c.subject.startswith(("opted-out-", "race-", "link-consented-")) for c in consents)
     reid = [
         i
         for i in items
@@ -105,7 +106,9 @@ def test_only_the_ad_after_an_opt_out_is_marked_to_follow_its_consent() -> None:
     following = [
         (before, item)
         for before, item in pairwise(items)
-        if isinstance(item, PlannedAccess) and item.after_consent
+        if isinstance(item, PlannedAccess)
+        and item.after_consent
+        and not item.subject.startswith("link-consented-")
     ]
     assert following
     planned_before = [
@@ -206,3 +209,22 @@ def test_each_run_plants_its_stateful_sequences_on_subjects_of_its_own() -> None
     assert sequence_subjects(first)
     assert not sequence_subjects(first) & sequence_subjects(second)
     assert all("run-a" in subject for subject in sequence_subjects(first))
+
+
+def test_a_link_consent_is_followed_by_a_linked_ad_that_breaks_nothing() -> None:
+    """Each planted link consent precedes its subject's provision to an ad platform that links
+    the data: held back for the consent, planted to raise nothing (APPI Art. 31 confirmed)."""
+    items = list(islice(plan(4, 1.0, consent_rate=0.2), 5_000))
+    pairs = [
+        (before, item)
+        for before, item in pairwise(items)
+        if isinstance(item, PlannedAccess) and item.subject.startswith("link-consented-")
+    ]
+    assert pairs
+    for consent, access in pairs:
+        assert isinstance(consent, PlannedConsent)
+        assert consent.third_party_link_consent
+        assert not consent.targeting_opt_out
+        assert access.after_consent
+        assert access.breaks == frozenset()
+        assert access.scenario.destination_name == "google-ads"

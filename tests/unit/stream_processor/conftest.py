@@ -59,7 +59,7 @@ def ad_event(subject: str) -> dict[str, Any]:
         service="hotpepper-gourmet",
         purpose="marketing.targeted_advertising",
         elements=["user.behavior.browsing_history", "user.device.ad_id"],
-        destination={"kind": "AD_PLATFORM", "name": "ads"},
+        destination={"kind": "AD_PLATFORM", "name": "ad-network"},
     )
 
 

@@ -40,7 +40,7 @@ def test_mixed_batch_routes_every_input(
         service="hotpepper-gourmet",
         purpose="marketing.targeted_advertising",
         elements=["user.name", "user.device.ad_id"],
-        destination={"kind": "AD_PLATFORM", "name": "ads"},
+        destination={"kind": "AD_PLATFORM", "name": "ad-network"},
     )
     messages = [*_raw(wire, [access_event(), violating]), Message("raw", 1, 9, b"k", b"junk")]
     result = _processor(codec, engine).process([], messages, T0)

@@ -20,7 +20,14 @@ from typing import Any
 import pytest
 
 from dua_policy import Engine, load_policy
-from dua_schemas import ACTOR_KINDS, DESTINATION_KINDS, OPERATIONS, PROCESSING_STATES, WireCodec
+from dua_schemas import (
+    ACTOR_KINDS,
+    CONSENT_CHANGE_FLAGS,
+    DESTINATION_KINDS,
+    OPERATIONS,
+    PROCESSING_STATES,
+    WireCodec,
+)
 from dua_stream.processor import BatchProcessor, BatchResult, RecordCodec, TableState
 
 from .conftest import (
@@ -91,6 +98,9 @@ class Stream:
 
     def __init__(self, seed: int, wire: WireCodec, engine: Engine) -> None:
         self.rng = random.Random(seed)
+        # recipients and record counts come from a stream of their own, so that adding them
+        # left the rest of each seed's stream as it was
+        self.recipients = random.Random(-seed - 1)
         self.wire = wire
         tables = engine.tables()
         self.purposes = [*tables.purposes, "marketing.not_in_policy", None]
@@ -116,7 +126,14 @@ class Stream:
             "purpose": self._pick(self.purposes),
             "operation": self._pick(list(OPERATIONS)),
             "processing": self._pick(list(PROCESSING_STATES)),
-            "destination": {"kind": self._pick(list(DESTINATION_KINDS)), "name": None},
+            # declared recipients (one linking informative data), undeclared ones, none
+            "destination": {
+                "kind": self._pick(list(DESTINATION_KINDS)),
+                "name": self.recipients.choice(
+                    [None, "partner-salon", "google-ads", "jalan", "nobody"]
+                ),
+            },
+            "record_count": self.recipients.choice([1, 1, 1, 10_001, 200_000]),
             "origin_service": self._pick([None, None, "", service, self._pick(self.services)]),
             "consent": {flag: rng.random() < 0.2 for flag in self.flags},
         }
@@ -158,7 +175,7 @@ class Stream:
         change = {
             "subject_id": subject,
             "occurred_at": now - timedelta(minutes=self.rng.randint(0, 60)),
-            **{flag: self.rng.random() < 0.5 for flag in self.flags},
+            **{flag: self.rng.random() < 0.5 for flag in CONSENT_CHANGE_FLAGS},
         }
         return self.message(
             self.wire.encode("ConsentChange", change), subject.encode(), topic="consent"
@@ -226,7 +243,7 @@ def test_state_of_an_unexpected_form_is_left_to_python(
             elements=elements,
             processing=processing,
             actor={"kind": "EMPLOYEE", "id": "analyst-7"},
-            destination={"kind": kind, "name": "ads" if kind == "AD_PLATFORM" else None},
+            destination={"kind": kind, "name": "ad-network" if kind == "AD_PLATFORM" else None},
         )
         for purpose, elements, processing, kind in [
             ("research.profiling", ["user.behavior.usage_history"], "PSEUDONYMIZED", "INTERNAL"),
@@ -308,7 +325,7 @@ def test_findings_are_made_on_the_native_path(
             service="hotpepper-gourmet",
             purpose="marketing.targeted_advertising",
             elements=["user.name", "user.device.ad_id"],
-            destination={"kind": "AD_PLATFORM", "name": "ads"},
+            destination={"kind": "AD_PLATFORM", "name": "ad-network"},
             subject_id=f"{i:064x}",
         )
         for i in range(20)

@@ -253,6 +253,7 @@ class AuditClient:
         targeting_opt_out: bool = False,
         publication_consent: bool = False,
         payroll_other_use_consent: bool = False,
+        third_party_link_consent: bool = False,
         occurred_at: datetime | None = None,
     ) -> None:
         """Report a subject's complete current consent choices (a ConsentChange).
@@ -268,6 +269,7 @@ class AuditClient:
             "targeting_opt_out": targeting_opt_out,
             "publication_consent": publication_consent,
             "payroll_other_use_consent": payroll_other_use_consent,
+            "third_party_link_consent": third_party_link_consent,
         }
         validate_consent(change)
         value = self._codec.encode(CONSENT_CHANGE, change)

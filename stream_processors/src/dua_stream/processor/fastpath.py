@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from dua_policy import Engine, Finding, TaggedElement
-from dua_policy.compiler import FIRES, OPTED_OUT, REIDENTIFICATION, Step
+from dua_policy.compiler import CONSENT_MISSING, FIRES, OPTED_OUT, REIDENTIFICATION, Step
 from dua_policy.engine import EngineTables
 from dua_policy.state import CONSENT_PREFIX, REIDENTIFICATION_PREFIX
 from dua_policy.stateful import HISTORY, PRUNE_ABOVE
@@ -93,6 +93,7 @@ class AccessPathSpec:
     policy_version: str
     fires: int
     opted_out: int
+    consent_missing: int
     reidentification: int
     prune_above: int  # `dua_policy.stateful.PRUNE_ABOVE`
     consent_prefix: str
@@ -161,6 +162,7 @@ def access_path_spec(
         policy_version=engine.policy_version,
         fires=FIRES,
         opted_out=OPTED_OUT,
+        consent_missing=CONSENT_MISSING,
         reidentification=REIDENTIFICATION,
         prune_above=PRUNE_ABOVE,
         consent_prefix=CONSENT_PREFIX,

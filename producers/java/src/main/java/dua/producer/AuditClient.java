@@ -108,10 +108,20 @@ public final class AuditClient implements AutoCloseable {
   /** Reports a subject's complete current consent choices (an omitted flag means "not given"). */
   public void emitConsent(Object subject, boolean targetingOptOut, boolean publicationConsent,
       boolean payrollOtherUseConsent) {
+    emitConsent(subject, targetingOptOut, publicationConsent, payrollOtherUseConsent, false);
+  }
+
+  /**
+   * Reports a subject's complete current consent choices, {@code thirdPartyLinkConsent}
+   * included: consent to provide informative data to a recipient who can link it to the person
+   * (APPI Art. 31).
+   */
+  public void emitConsent(Object subject, boolean targetingOptOut, boolean publicationConsent,
+      boolean payrollOtherUseConsent, boolean thirdPartyLinkConsent) {
     checkOpen();
     String subjectId = pseudonyms.pseudonym(subject);
     ConsentRecord record = new ConsentRecord(subjectId, clock.millis(), targetingOptOut,
-        publicationConsent, payrollOtherUseConsent);
+        publicationConsent, payrollOtherUseConsent, thirdPartyLinkConsent);
     Validation.check(record);
     byte[] value = Codec.frame(consentHeader, Codec.body(Codec.toAvro(record)));
     metrics.emitted.inc();

@@ -34,7 +34,7 @@ final class Codec {
   static final String CONSENT_CHANGE = "ConsentChange";
   /** The pinned fingerprints (conformance suite, schemas section); a test checks Avro agrees. */
   static final long DATA_ACCESS_EVENT_FINGERPRINT = 3709194380617373610L;
-  static final long CONSENT_CHANGE_FINGERPRINT = 3406431535955925316L;
+  static final long CONSENT_CHANGE_FINGERPRINT = 2426751406114570129L;
 
   static final Schema DATA_ACCESS_EVENT_SCHEMA = load(DATA_ACCESS_EVENT);
   static final Schema CONSENT_CHANGE_SCHEMA = load(CONSENT_CHANGE);
@@ -58,7 +58,9 @@ final class Codec {
   private Codec() {}
 
   static Schema load(String name) {
-    String path = "/dua/producer/avro/" + name + "/v1.avsc";
+    // the version the SDK writes: the newest of each record
+    String version = name.equals(CONSENT_CHANGE) ? "v2" : "v1";
+    String path = "/dua/producer/avro/" + name + "/" + version + ".avsc";
     try (InputStream in = Codec.class.getResourceAsStream(path)) {
       if (in == null) {
         throw new DuaException("schema resource " + path + " is missing from the SDK jar");
@@ -122,6 +124,7 @@ final class Codec {
     r.put("targeting_opt_out", c.targetingOptOut());
     r.put("publication_consent", c.publicationConsent());
     r.put("payroll_other_use_consent", c.payrollOtherUseConsent());
+    r.put("third_party_link_consent", c.thirdPartyLinkConsent());
     return r;
   }
 

@@ -6,4 +6,5 @@ record ConsentRecord(
     long occurredAtMillis,
     boolean targetingOptOut,
     boolean publicationConsent,
-    boolean payrollOtherUseConsent) {}
+    boolean payrollOtherUseConsent,
+    boolean thirdPartyLinkConsent) {}

@@ -38,6 +38,9 @@ class ConformanceTest {
   @TestFactory
   Stream<DynamicTest> schemas() {
     return cases("schemas", "cases", c -> {
+      if (!c.path("latest").asBoolean(true)) {
+        return; // an older version: the SDK writes the newest one only
+      }
       Schema schema = Codec.load(c.get("record").asText());
       assertEquals(c.get("canonical_form").asText(), SchemaNormalization.toParsingForm(schema));
       long pinned = c.get("fingerprint_int64").asLong();

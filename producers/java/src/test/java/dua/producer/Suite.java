@@ -71,6 +71,7 @@ final class Suite {
   static ConsentRecord consent(JsonNode j) {
     return new ConsentRecord(text(j, "subject_id"), millis(j.get("occurred_at")),
         j.path("targeting_opt_out").asBoolean(false), j.path("publication_consent").asBoolean(false),
-        j.path("payroll_other_use_consent").asBoolean(false));
+        j.path("payroll_other_use_consent").asBoolean(false),
+        j.path("third_party_link_consent").asBoolean(false));
   }
 }
