@@ -18,10 +18,12 @@ from pathlib import Path
 
 from dua.demo.children import Child, run_dua
 from dua.demo.landing import RunQueries
+from dua.demo.records_check import records_lines
 from dua.demo.summary import DemoSummary
 from dua.kafka import bootstrap_servers, client_config, ensure_topics, free_ports, group_lag
 from dua.settings import Settings
 from dua.simulation import ClientFactory, SimulationOptions, SimulationResult, Simulator
+from dua.simulation.bulk_export import PlantedSpike, plant_bulk_export
 from dua_schemas import DuaError
 from dua_sink import read_record
 
@@ -141,8 +143,8 @@ class Demo:
             f"the sink did not answer in {self.options.ready_timeout_s:.0f} s; see {sink.log_path}"
         )
 
-    def _simulate(self, bootstrap: str, key: str, children: tuple[Child, ...]) -> SimulationResult:
-        factory = ClientFactory(
+    def _factory(self, bootstrap: str, key: str) -> ClientFactory:
+        return ClientFactory(
             bootstrap=bootstrap,
             subject_key=key,
             topic_raw=self.settings.topic_raw,
@@ -150,6 +152,9 @@ class Demo:
             spool_root=(self.settings.state_dir / "spool").resolve(),
             kafka_options=client_config(self.settings, principal="producer"),
         )
+
+    def _simulate(self, bootstrap: str, key: str, children: tuple[Child, ...]) -> SimulationResult:
+        factory = self._factory(bootstrap, key)
         options = SimulationOptions(
             self.options.rate,
             self.options.duration_s,
@@ -201,6 +206,21 @@ class Demo:
                 return
             time.sleep(1.0)
 
+    def _plant_spike(self, bootstrap: str, key: str) -> PlantedSpike:
+        self.echo(
+            "demo: planting a bulk export: a week of history at this hour of day, then a burst "
+            "of EXPORT accesses"
+        )
+        return plant_bulk_export(
+            self._factory(bootstrap, key), run_id=self.run_id, seed=self.options.seed
+        )
+
+    def _records(self, planted: PlantedSpike) -> list[str]:
+        try:
+            return records_lines(self.settings, planted)
+        except DuaError as exc:
+            return [f"data map and anomalies: not read ({exc})"]
+
     def _report(self) -> str | None:
         path = (self.options.report or self.settings.state_dir / "demo-report.html").resolve()
         done = run_dua(["report", "--since", "1d", "--html", str(path)], self.env)
@@ -220,11 +240,12 @@ class Demo:
             self._wait_for_sink(sink)
             children = (processor, sink)
             result = self._simulate(bootstrap, key, children)
-            self._wait_landed(result.emitted, bootstrap, children)
+            spike = self._plant_spike(bootstrap, key)
+            self._wait_landed(result.emitted + spike.emitted, bootstrap, children)
             landed = self.queries.landed()
             p50, p99 = self.queries.latency_ms()
             return DemoSummary(
-                emitted=result.emitted,
+                emitted=result.emitted + spike.emitted,
                 consents=result.consents,
                 landed_events=landed.events,
                 landed_rows=landed.rows,
@@ -236,4 +257,5 @@ class Demo:
                 latency_p99_ms=p99,
                 send_seconds=result.elapsed_s,
                 report_path=self._report(),
+                records=self._records(spike),
             )

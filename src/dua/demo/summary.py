@@ -24,6 +24,8 @@ class DemoSummary:
     send_seconds: float
     report_path: str | None = None
     notes: list[str] = field(default_factory=list)
+    # the data map's drift and the planted bulk export, planted and found (records_check)
+    records: list[str] = field(default_factory=list)
 
     @property
     def rules_found(self) -> set[str]:
@@ -101,4 +103,6 @@ def render(summary: DemoSummary) -> str:
         + (f": MISMATCH ({', '.join(differ)})" if differ else " [OK]"),
         *summary.notes,
     ]
+    if summary.records:
+        lines += ["", "Data map and volume anomalies:", *summary.records]
     return "\n".join(lines)

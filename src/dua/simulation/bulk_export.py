@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from dua_producer import AuditClient
+from dua_producer import AuditClient, Operation
 
 SERVICE: Final = "carsensor"
 PURPOSE: Final = "marketing.campaign_notice"
 ELEMENTS: Final = ("user.account.id", "user.name", "user.contact.email")
 CATEGORY: Final = "personal"  # the data category of every element above
 FLUSH_TIMEOUT_S: Final = 30.0
+# Attribute of the history's accesses (sent now, stamped days ago).
+BACKFILL_ATTRIBUTE: Final = "sim_backfill"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,43 +63,50 @@ def plant_bulk_export(
     now: datetime | None = None,
 ) -> PlantedSpike:
     """Send the history and then the spike (see the module docstring); flushed on return."""
-    rng = random.Random(seed)
-    now = now or datetime.now(UTC)
-    hour = now.replace(minute=0, second=0, microsecond=0)
+    rng = random.Random(seed)  # noqa: S311 - reproducible traffic, not secrets
+    start = now or datetime.now(UTC)
     client = clients(SERVICE)
-    attributes = {"sim_run": run_id} if run_id else None
+    run = {"sim_run": run_id} if run_id else {}
 
-    def send(at: datetime, subject: str, operation: str) -> None:
+    def send(
+        subject: str, operation: Operation, at: datetime | None, attributes: dict[str, str]
+    ) -> None:
         client.emit(
             list(ELEMENTS),
             PURPOSE,
             subject=subject,
-            operation=operation,  # type: ignore[arg-type]
+            operation=operation,
             occurred_at=at,
-            attributes=attributes,
+            attributes=attributes or None,
             actor_kind="SERVICE",
             actor_id=f"{SERVICE}-campaign-export",
         )
 
     history = 0
     try:
+        this_hour = start.replace(minute=0, second=0, microsecond=0)
         for back in range(1, days + 1):
-            for offset in (-1, 0, 1):  # the hour itself and its neighbours, for a run that
-                start = hour - timedelta(days=back, hours=offset)  # crosses the hour
+            # The hour itself and its neighbours, in case the run crosses into the next hour.
+            for offset in (-1, 0, 1):
+                hour = this_hour - timedelta(days=back, hours=offset)
                 for _ in range(max(0, round(rng.gauss(usual_per_hour, usual_per_hour**0.5)))):
-                    at = start + timedelta(seconds=rng.randrange(3600))
-                    send(at, f"member-{rng.randrange(2000):05d}", "READ")
+                    at = hour + timedelta(seconds=rng.randrange(3600))
+                    # Marked, so the demo's emit-to-queryable latency leaves it out.
+                    backfill = {**run, BACKFILL_ATTRIBUTE: "1"}
+                    send(f"member-{rng.randrange(2000):05d}", "READ", at, backfill)
                     history += 1
-        for _ in range(spike):
-            send(
-                hour
-                + timedelta(seconds=rng.randrange(max(1, int((now - hour).total_seconds())) + 1)),
-                f"member-{rng.randrange(100_000):06d}",
-                "EXPORT",
-            )
+        spike_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        for _ in range(spike):  # now: stamped by the SDK as it sends them
+            send(f"member-{rng.randrange(100_000):06d}", "EXPORT", None, run)
         client.flush(FLUSH_TIMEOUT_S)
     finally:
         client.close()
     return PlantedSpike(
-        SERVICE, PURPOSE.split(".", maxsplit=1)[0], CATEGORY, hour, usual_per_hour, history, spike
+        SERVICE,
+        PURPOSE.split(".", maxsplit=1)[0],
+        CATEGORY,
+        spike_hour,
+        usual_per_hour,
+        history,
+        spike,
     )
