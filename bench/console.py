@@ -5,7 +5,8 @@ Run: `.venv/bin/python -m bench.console [--events N] [--requests R] [--screensho
 Generates N synthetic access events (default 10 million; one in eleven with a violation) straight
 in a temporary chDB directory (`bench/sql/console_*.sql`), opens it through the read path as
 `dua console` does, serves the console on a loopback port, and times R requests each of the
-inbox, the explorer's first page (with its total count) and a subject view: p50, p95, max.
+inbox, the explorer's first page (with its total count), a subject view and an event view: p50,
+p95, max. Reused events (`--data`) are migrated first, as `dua db migrate` would.
 With `--screenshots DIR` it then drives the system Chromium through every page and writes one
 PNG per page there (`docs/console/`).
 """
@@ -127,8 +128,19 @@ def _timed(call: Callable[[], Any], requests: int) -> dict[str, float]:
     }
 
 
-def measure(base: str, requests: int) -> dict[str, dict[str, float]]:
-    """p50/p95/max of the inbox, the explorer's first page and the subject view."""
+def upgrade(directory: Path) -> float:
+    """Apply the migrations newer than the reused events; seconds it took."""
+    started = time.perf_counter()
+    client = connect(f"chdb://{directory}")
+    try:
+        migrate(client, DATABASE, retention_days=3650)
+    finally:
+        client.close()
+    return time.perf_counter() - started
+
+
+def measure(base: str, requests: int, events: int) -> dict[str, dict[str, float]]:
+    """p50/p95/max of the inbox, the explorer's first page, the subject and event views."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
     login = urllib.parse.urlencode({"name": "bench", "password": PASSWORD}).encode()
     opener.open(f"{base}/login", data=login).read()
@@ -147,6 +159,8 @@ def measure(base: str, requests: int) -> dict[str, dict[str, float]]:
         "subject view": _timed(
             lambda: opener.open(f"{base}/subject", data=subject).read(), requests
         ),
+        # An event in the middle of the generated ones, with a violation (every eleventh).
+        "event view": _timed(get(f"/events/bench-{events // 2 // 11 * 11}"), requests),
     }
 
 
@@ -208,7 +222,8 @@ def main() -> None:
         "--data",
         type=Path,
         default=None,
-        help="Keep the generated events in this directory, and reuse them when it exists.",
+        help="Keep the generated events in this directory, and reuse them when it exists "
+        "(give the same --events: the event view opens an event in the middle).",
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dua-bench-console-") as temp:
@@ -216,12 +231,13 @@ def main() -> None:
         directory = args.data.resolve() if args.data else state / "clickhouse"
         if directory.exists():
             _progress(f"console bench: reusing the events in {directory}")
+            _progress(f"console bench: migrated in {upgrade(directory):.1f} s")
         else:
             _progress(f"console bench: generating {args.events:,} access events in chDB…")
             seconds = generate(directory, args.events)
             _progress(f"console bench: generated in {seconds:.1f} s; serving the console")
         with serve(directory, state) as base:
-            figures = measure(base, args.requests)
+            figures = measure(base, args.requests, args.events)
             scale = f"({args.events:,} events, {args.requests} requests)"
             for page_name, f in figures.items():
                 print(

@@ -69,15 +69,21 @@ GROUP BY rule, service, purpose, destination_kind, hour;
 
 -- The subject view (`dua subject`, the console) looks one pseudonym up across all services and
 -- months: read in subject order, a projection answers from a few granules of each part instead
--- of the bloom-filtered scan of 001. `SELECT *`, so subject_accesses.sql may name any column
--- that existed when the projection was added (a later column makes that query fall back to the
--- scan, slower, same answer). A ReplacingMergeTree keeps a projection only when told how to
--- treat it at a merge that folds rows: rebuild it from the merged rows.
+-- of the bloom-filtered scan of 001. It holds exactly the columns of subject_accesses.sql: a
+-- query naming a column it lacks reads the table (same answer, the slower scan), and a query
+-- with no subject filter does not pick it by chance (a `SELECT *` projection drew the
+-- explorer's newest-first page onto subject order, slower). A ReplacingMergeTree keeps a
+-- projection only when told what to do at a merge that folds rows: rebuild it from them.
 ALTER TABLE ${database}.access_events
     MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild';
 
 ALTER TABLE ${database}.access_events
-    ADD PROJECTION IF NOT EXISTS by_subject (SELECT * ORDER BY subject_id, occurred_at);
+    ADD PROJECTION IF NOT EXISTS by_subject (
+        SELECT subject_id, occurred_at, service, actor_kind, actor_id, elements, purpose,
+            processing, destination_kind, destination_name, violation_rules, violation_modes,
+            event_id
+        ORDER BY subject_id, occurred_at
+    );
 
 ALTER TABLE ${database}.access_events
     MATERIALIZE PROJECTION by_subject SETTINGS mutations_sync = 1;
@@ -90,12 +96,16 @@ ALTER TABLE ${database}.access_events
 ALTER TABLE ${database}.access_events
     MATERIALIZE PROJECTION by_event SETTINGS mutations_sync = 1;
 
--- The subject view's violations, in subject order as well.
+-- The subject view's violations (subject_violations.sql's columns), in subject order as well.
 ALTER TABLE ${database}.violations
     MODIFY SETTING deduplicate_merge_projection_mode = 'rebuild';
 
 ALTER TABLE ${database}.violations
-    ADD PROJECTION IF NOT EXISTS by_subject (SELECT * ORDER BY subject_id, occurred_at);
+    ADD PROJECTION IF NOT EXISTS by_subject (
+        SELECT subject_id, mode, occurred_at, rule, severity, service, purpose, destination_kind,
+            elements, message, event_id, violation_id
+        ORDER BY subject_id, occurred_at
+    );
 
 ALTER TABLE ${database}.violations
     MATERIALIZE PROJECTION by_subject SETTINGS mutations_sync = 1;
