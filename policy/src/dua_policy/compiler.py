@@ -18,6 +18,7 @@ from typing import Final
 
 from dua_policy.element_sets import ElementSet
 from dua_policy.model import Condition, Policy, Rule
+from dua_policy.provision import ProvisionDecider, Provisions, ShapeProvision
 from dua_policy.specializer import Shape, Specializer, probes_of
 from dua_policy.verdict import TaggedElement
 
@@ -73,6 +74,7 @@ class ElementsPlan:
 
     tagged: tuple[TaggedElement, ...]
     steps: tuple[Step, ...]
+    provisions: Provisions  # the APPI provision records (`dua_policy.provision`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,7 @@ class ShapePlan:
     unknown: tuple[int, ...]  # the slots holding codes the catalog lacks
     rules: tuple[RulePlan, ...]
     seen: dict[tuple[str, ...], ElementsPlan]
+    provision: ShapeProvision | None  # None: the destination is no third party
 
 
 class Compiler:
@@ -94,6 +97,7 @@ class Compiler:
         self.policy = policy
         self._probes = {rule.id: probes_of(rule) for rule in policy.rules}
         self._messages = {rule.id: " ".join(rule.message.split()) for rule in policy.rules}
+        self._provisions = ProvisionDecider(policy)
         self._tags = {
             e.code: TaggedElement(e.code, e.category, e.sensitivity) for e in policy.elements
         }
@@ -124,7 +128,8 @@ class Compiler:
         steps = [s for s in (_step(rule_plan, hits) for rule_plan in plan.rules) if s is not None]
         tags = self._tags
         tagged = tuple(tags.get(c) or TaggedElement(c, "unknown", None) for c in codes)
-        found = plan.seen[elements] = ElementsPlan(tagged, tuple(steps))
+        provisions = self._provisions.for_elements(plan.provision, tagged)
+        found = plan.seen[elements] = ElementsPlan(tagged, tuple(steps), provisions)
         self._remembered += 1
         return found
 
@@ -154,7 +159,8 @@ class Compiler:
             for code in self.specializer.leaves
         }
         unknown = tuple(n for elements, n in slots.items() if elements.unknown)
-        return ShapePlan(index, unknown, tuple(rules), {})
+        provision = self._provisions.for_shape(shape.destination, shape.recipient)
+        return ShapePlan(index, unknown, tuple(rules), {}, provision)
 
     def _outcomes(
         self, rule: Rule, shape: Shape, probes: tuple[Condition, ...]

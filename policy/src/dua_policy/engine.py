@@ -26,6 +26,7 @@ from dua_policy.compiler import (
 from dua_policy.message_filler import MessageFiller
 from dua_policy.messages import describe_window
 from dua_policy.model import Policy, Purpose
+from dua_policy.provision import LINK_CONSENT, NO_PROVISION, Provision
 from dua_policy.state import RuleState
 from dua_policy.stateful import (
     CONSENT_RETENTION_MS,
@@ -183,7 +184,10 @@ class Engine:
             ):
                 continue
             findings = (*findings, self.finding(step, event))
-        return self._verdict(event, known, seen, findings, awaits=awaits)
+        provision, consented = seen.provisions
+        if provision is not consented and consent_given(event, LINK_CONSENT, state):
+            provision = consented  # APPI Art. 31: the consent was in force
+        return self._verdict(event, known, seen, findings, awaits=awaits, provision=provision)
 
     def _recipient_and_bulk(self, event: DataAccessEvent) -> tuple[str | None, bool]:
         """The shape's last two parts: the destination's name when it is a declared
@@ -217,9 +221,16 @@ class Engine:
         fired: Sequence[Step],
     ) -> Verdict:
         """The verdict `classify` returns once it knows the event's purpose, element plan and
-        which of the plan's steps fired (for a caller that decided those itself)."""
+        which of the plan's steps fired (for a caller that decided those itself). The
+        provision decision is made from the steps too: the link consent was in force unless a
+        consent-missing step on it fired."""
         findings = tuple(self.finding(step, event) for step in fired)
-        return self._verdict(event, known, seen, findings)
+        provision, consented = seen.provisions
+        if provision is not consented and not any(
+            s.check == CONSENT_MISSING and s.flag == LINK_CONSENT for s in fired
+        ):
+            provision = consented
+        return self._verdict(event, known, seen, findings, provision=provision)
 
     def _verdict(
         self,
@@ -229,6 +240,7 @@ class Engine:
         findings: tuple[Finding, ...],
         *,
         awaits: bool = False,
+        provision: Provision = NO_PROVISION,
     ) -> Verdict:
         return Verdict(
             event,
@@ -238,6 +250,7 @@ class Engine:
             seen.tagged,
             findings,
             awaits,
+            provision,
         )
 
     def finding(self, step: Step, event: DataAccessEvent) -> Finding:

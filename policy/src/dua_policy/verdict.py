@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, NamedTuple
 
 from dua_schemas import DataAccessEvent, to_json
 
 VIOLATION_ID_LENGTH: Final = 32  # hex digits of sha256: 128 bits, collision-free in practice
+
+
+# a tagged event's `provision` when the verdict has none (see `dua_policy.provision`)
+NO_PROVISION_RECORD: Final[dict[str, Any]] = {
+    "third_party": False,
+    "recipient_registered": False,
+    "recipient_address": None,
+    "recipient_representative": None,
+    "basis": None,
+    "linkable": False,
+    "link_consent": False,
+}
 
 
 class TaggedElement(NamedTuple):
@@ -64,6 +77,8 @@ class Verdict(NamedTuple):
     # an opted-out rule did not fire on it: a consent change dated before the access that
     # arrives later may still make it a violation (the processor keeps such accesses)
     awaits_consent: bool = False
+    # the APPI provision decision (`dua_policy.provision`): the tagged event's `provision`
+    provision: Mapping[str, Any] = NO_PROVISION_RECORD  # a dict, shared: never changed
 
     @property
     def alerts(self) -> tuple[Finding, ...]:
@@ -97,6 +112,7 @@ class Verdict(NamedTuple):
             "trace_id": event["trace_id"],
             "attributes": dict(event["attributes"]),
             "violations": [f.summary() for f in self.violations],
+            "provision": dict(self.provision),
         }
 
     def violation_records(self, detected_at: datetime, late_ms: int = 0) -> list[dict[str, Any]]:

@@ -117,6 +117,8 @@ struct Prepared<'py> {
     known: Option<Bound<'py, PyAny>>,
     category: Bound<'py, PyAny>,
     seen: Bound<'py, PyAny>,
+    /// The tagged event's `provision` record (`ElementsPlan.provisions`).
+    provision: Bound<'py, PyAny>,
     steps: Vec<Planned<'py>>,
     reid_key: Option<Bound<'py, PyString>>,
     actor: Option<Bound<'py, PyString>>,
@@ -308,7 +310,10 @@ impl AccessPath {
         for step in &splicer.steps {
             if let SpliceStep::Attr(_, name) = step {
                 let name = name.bind(py).to_str()?;
-                if !matches!(name, "policy_version" | "purpose_category" | "purpose_known") {
+                if !matches!(
+                    name,
+                    "policy_version" | "purpose_category" | "purpose_known" | "provision"
+                ) {
                     return Err(PyValueError::new_err(format!(
                         "the fast path cannot give the verdict's {name:?}"
                     )));
@@ -593,6 +598,13 @@ impl AccessPath {
         let Some(seen) = seen_plans.get_item(elements.to_tuple())? else {
             return Ok(None); // an element list not seen with this shape yet
         };
+        // the APPI provision record: the element plan's, unless the link consent decides it
+        // (an Art. 31 case: Python's, as `Engine.classify` asks the consent history)
+        let provisions = seen.getattr(intern!(py, "provisions"))?.cast_into::<PyTuple>()?;
+        let provision = provisions.get_item(0)?;
+        if !provision.is(&provisions.get_item(1)?) {
+            return Ok(None);
+        }
         let subject = item(&record, intern!(py, "subject_id"))?;
         let subject = if subject.is_none() { None } else { Some(subject.cast_into::<PyString>()?) };
         let mut steps = Vec::new();
@@ -704,6 +716,7 @@ impl AccessPath {
             service,
             known,
             category,
+            provision,
             seen,
             steps,
             reid_key,
@@ -919,6 +932,7 @@ impl AccessPath {
                 Ok(match name.bind(py).to_str()? {
                     "policy_version" => policy_version.clone().into_any(),
                     "purpose_category" => event.category.clone(),
+                    "provision" => event.provision.clone(),
                     _ => purpose_known.clone(),
                 })
             },

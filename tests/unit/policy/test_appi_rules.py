@@ -115,3 +115,75 @@ def test_bulk_access(
         (finding,) = [f for f in verdict.violations if f.rule == "bulk_access"]
         assert finding.severity == "medium"
         assert str(record_count) in finding.message
+
+
+@pytest.mark.parametrize(
+    ("destination", "third_party"),
+    [
+        ({"kind": "INTERNAL", "name": None}, False),
+        ({"kind": "GROUP_SERVICE", "name": "jalan"}, False),  # declared joint use
+        ({"kind": "GROUP_SERVICE", "name": "group-analytics"}, True),  # not joint use
+        ({"kind": "GROUP_SERVICE", "name": "unknown-group"}, True),
+        ({"kind": "CLIENT", "name": "partner-salon"}, True),
+        ({"kind": "EMPLOYER", "name": "employer-co"}, True),
+        ({"kind": "PUBLIC", "name": "carsensor-media"}, True),
+        ({"kind": "FINANCIAL_INSTITUTION", "name": "bank"}, True),
+        ({"kind": "AD_PLATFORM", "name": "ad-network"}, True),
+    ],
+)
+def test_provision_to_a_third_party(
+    judge: Callable[..., Verdict], destination: dict[str, Any], third_party: bool
+) -> None:
+    """Every destination but INTERNAL and a joint-use group service is a third party."""
+    assert judge(destination=destination).provision["third_party"] is third_party
+
+
+def test_provision_record_names_the_declared_recipient(judge: Callable[..., Verdict]) -> None:
+    """A declared recipient's address, representative and basis go into the record."""
+    provision = judge(destination={"kind": "CLIENT", "name": "partner-salon"}).provision
+    assert provision["recipient_registered"] is True
+    assert provision["recipient_address"]
+    assert provision["recipient_representative"]
+    assert provision["basis"] == "consent"
+    assert provision["linkable"] is False
+
+
+def test_provision_to_an_undeclared_recipient_is_recorded_too(
+    judge: Callable[..., Verdict],
+) -> None:
+    """An undeclared recipient is still a provision (and rule 15): nothing declared about it."""
+    verdict = judge(destination={"kind": "CLIENT", "name": "data-broker"})
+    assert verdict.provision["third_party"] is True
+    assert verdict.provision["recipient_registered"] is False
+    assert verdict.provision["recipient_address"] is None
+    assert "unregistered_recipient" in _rules(verdict)
+
+
+def test_art31_confirmation_both_ways(
+    engine: Engine,
+    make_event: Callable[..., DataAccessEvent],
+    make_consent: Callable[..., ConsentChange],
+) -> None:
+    """Informative data to a linking recipient: confirmed with the consent in force (no
+    violation), not confirmed without it (rule 16)."""
+    state = MemoryState()
+    engine.apply_consent(
+        make_consent(0, subject="consenting", third_party_link_consent=True), state
+    )
+    consented = engine.classify(
+        make_event(**ADS, destination=LINKING, subject_id="consenting", at=1), state
+    )
+    refused = engine.classify(make_event(**ADS, destination=LINKING, subject_id="other"), state)
+    assert consented.provision["linkable"] is True
+    assert consented.provision["link_consent"] is True
+    assert LINKABLE not in _rules(consented)
+    assert refused.provision["linkable"] is True
+    assert refused.provision["link_consent"] is False
+    assert LINKABLE in _rules(refused)
+
+
+def test_personal_data_only_is_not_an_art31_case(judge: Callable[..., Verdict]) -> None:
+    """Art. 31 is about informative data: personal elements alone are not linkable."""
+    verdict = judge(destination=LINKING, elements=["user.account.id"])
+    assert verdict.provision["third_party"] is True
+    assert verdict.provision["linkable"] is False

@@ -199,6 +199,7 @@ _VERDICT_FIELDS: Final[dict[str, Callable[[Verdict, datetime], Any]]] = {
     "purpose_known": lambda verdict, _at: verdict.purpose_known,
     "elements": lambda verdict, _at: verdict.elements,  # written by `_ElementsWriter`
     "violations": lambda verdict, _at: verdict.violations,  # written by `_ViolationsWriter`
+    "provision": lambda verdict, _at: verdict.provision,
 }
 
 
