@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tests.integration.console_harness import open_test_reader
 from tests.integration.records_history import Series, seasonal_history, spike, write
 
-from dua.read_path import open_directory
-from dua_compliance import AnomalyConfig, HttpReader, Reader, find_anomalies
+from dua_compliance import AnomalyConfig, Reader, find_anomalies
 from dua_sink import migrate
-from dua_sink.connection import chdb_directory, is_chdb
 
 pytestmark = pytest.mark.integration
 
@@ -44,12 +43,6 @@ SERIES = [
 ]
 
 
-def _reader(dsn: str, database: str) -> Reader:
-    if is_chdb(dsn):
-        return open_directory(chdb_directory(dsn), database)
-    return HttpReader.from_dsn(dsn, database)
-
-
 @pytest.fixture(params=[11, 23, 47])
 def history(
     request: pytest.FixtureRequest, chdb_client: Any, clickhouse_database: str, clickhouse_dsn: str
@@ -62,7 +55,7 @@ def history(
         clickhouse_database,
         seasonal_history(SERIES, end=end, days=21, seed=request.param),
     )
-    reader = _reader(clickhouse_dsn, clickhouse_database)
+    reader = open_test_reader(clickhouse_dsn, clickhouse_database)
     yield chdb_client, clickhouse_database, reader
     reader.close()
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from tests.integration.console_harness import open_test_reader
 from tests.integration.records_history import (
     EVENT_COLUMNS,
     Series,
@@ -18,10 +19,8 @@ from tests.integration.records_history import (
     write,
 )
 
-from dua.read_path import open_directory
 from dua_compliance import (
     DriftWindows,
-    HttpReader,
     Reader,
     observed_map,
     processing_record,
@@ -30,7 +29,6 @@ from dua_compliance import (
 from dua_compliance.datamap import declared_pairs
 from dua_policy import Policy, load_policy
 from dua_sink import available_migrations, migrate
-from dua_sink.connection import chdb_directory, is_chdb
 
 pytestmark = pytest.mark.integration
 
@@ -86,11 +84,7 @@ def database(chdb_client: Any, clickhouse_database: str) -> str:
 
 @pytest.fixture
 def reader(clickhouse_dsn: str, database: str) -> Iterator[Reader]:
-    found: Reader
-    if is_chdb(clickhouse_dsn):
-        found = open_directory(chdb_directory(clickhouse_dsn), database)
-    else:
-        found = HttpReader.from_dsn(clickhouse_dsn, database)
+    found = open_test_reader(clickhouse_dsn, database)
     yield found
     found.close()
 
