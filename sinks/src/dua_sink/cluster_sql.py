@@ -31,6 +31,7 @@ DISTRIBUTED: Final = {
     "access_events": "cityHash64(event_id)",
     "violations": "cityHash64(event_id)",
     "rejected_events": "rand()",
+    "appi_provisions": "cityHash64(event_id)",
 }
 DISTRIBUTED_SUFFIX: Final = "_all"
 

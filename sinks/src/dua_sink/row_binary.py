@@ -63,6 +63,17 @@ ACCESS_EVENT_PLAN: Final[Plan] = (
     ("violation_rules", "each:string", ("violations",), ("rule",)),
     ("violation_severities", "each:string", ("violations",), ("severity",)),
     ("violation_modes", "each:string", ("violations",), ("mode",)),
+    ("provision_third_party", "bool", ("provision", "third_party")),
+    ("provision_recipient_registered", "bool", ("provision", "recipient_registered")),
+    ("provision_recipient_address", "string_or_empty", ("provision", "recipient_address")),
+    (
+        "provision_recipient_representative",
+        "string_or_empty",
+        ("provision", "recipient_representative"),
+    ),
+    ("provision_basis", "string_or_empty", ("provision", "basis")),
+    ("provision_linkable", "bool", ("provision", "linkable")),
+    ("provision_link_consent", "bool", ("provision", "link_consent")),
     ("source_partition", "partition"),
     ("source_offset", "offset"),
 )

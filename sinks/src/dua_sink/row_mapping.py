@@ -47,6 +47,7 @@ def access_event_row(record: dict[str, Any], source: Source) -> Row:
     actor = record["actor"]
     destination = record["destination"]
     consent = record["consent"]
+    provision = record["provision"]
     return (
         record["event_id"],
         _time(record, "occurred_at"),
@@ -76,6 +77,13 @@ def access_event_row(record: dict[str, Any], source: Source) -> Row:
         [violation["rule"] for violation in violations],
         [violation["severity"] for violation in violations],
         [violation["mode"] for violation in violations],
+        provision["third_party"],
+        provision["recipient_registered"],
+        provision["recipient_address"] or "",
+        provision["recipient_representative"] or "",
+        provision["basis"] or "",
+        provision["linkable"],
+        provision["link_consent"],
         source.partition,
         source.offset,
     )

@@ -40,6 +40,13 @@ ACCESS_EVENT_COLUMNS: Final = (
     "violation_rules",
     "violation_severities",
     "violation_modes",
+    "provision_third_party",
+    "provision_recipient_registered",
+    "provision_recipient_address",
+    "provision_recipient_representative",
+    "provision_basis",
+    "provision_linkable",
+    "provision_link_consent",
     "source_partition",
     "source_offset",
 )

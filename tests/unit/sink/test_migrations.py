@@ -29,6 +29,8 @@ EXPECTED_TABLES = {
     "volume_hourly_mv",
     "violation_issues_hourly",
     "violation_issues_hourly_mv",
+    "appi_provisions",
+    "appi_provisions_mv",
 }
 
 
