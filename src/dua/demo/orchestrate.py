@@ -245,7 +245,7 @@ class Demo:
             landed = self.queries.landed()
             p50, p99 = self.queries.latency_ms()
             return DemoSummary(
-                emitted=result.emitted + spike.emitted,
+                emitted=result.emitted,
                 consents=result.consents,
                 landed_events=landed.events,
                 landed_rows=landed.rows,
@@ -258,4 +258,5 @@ class Demo:
                 send_seconds=result.elapsed_s,
                 report_path=self._report(),
                 records=self._records(spike),
+                bulk_export_emitted=spike.emitted,
             )
