@@ -60,6 +60,8 @@ def test_demo_lands_everything_and_leaves_no_process(kafka_bootstrap: str, tmp_p
     assert "stateless rules found: 13 of 13 [OK]" in done.stdout
     emitted = int(done.stdout.split("emitted", 1)[1].split()[0].replace(",", ""))
     assert emitted == 900
+    # The planted bulk export (beside the traffic) is found among the volume anomalies.
+    assert "[OK]" in done.stdout.split("anomaly found:", 1)[1].splitlines()[0]
     # Every rule, stateful ones included: each planted finding is found, and nothing more
     # (consent changes lead their ads, so the consent stream's findings are exact too).
     table = done.stdout.split("Violations by rule and severity", 1)[1].split("\n\n", 1)[0]
