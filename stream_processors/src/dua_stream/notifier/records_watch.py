@@ -93,7 +93,7 @@ class RecordsWatch:
                 self.check()
             except DuaError as exc:
                 log.warning("notifier: the records check failed, trying again later: %s", exc)
-            except Exception:  # noqa: BLE001 - a failed check must not end the checks
+            except Exception:  # a failed check must not end the checks
                 log.exception("notifier: the records check failed, trying again later")
 
 
