@@ -410,6 +410,16 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _history_within_baseline(self) -> Settings:
+        if self.anomaly_min_baseline_days > self.anomaly_baseline_days:
+            raise ValueError(
+                f"DUA_ANOMALY_MIN_BASELINE_DAYS ({self.anomaly_min_baseline_days}) must not "
+                f"exceed DUA_ANOMALY_BASELINE_DAYS ({self.anomaly_baseline_days}): no series "
+                "could ever be judged"
+            )
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,

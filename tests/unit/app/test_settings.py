@@ -117,3 +117,13 @@ def test_unknown_key_in_file_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "dua.toml").write_text('topic_rwa = "x"\n')
     with pytest.raises(ConfigError, match="topic_rwa"):
         load_settings()
+
+
+def test_anomaly_history_must_fit_in_the_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More days of history required than the baseline holds would judge no series: refused."""
+    monkeypatch.setenv("DUA_ANOMALY_BASELINE_DAYS", "7")
+    monkeypatch.setenv("DUA_ANOMALY_MIN_BASELINE_DAYS", "8")
+    with pytest.raises(ConfigError, match="DUA_ANOMALY_MIN_BASELINE_DAYS \\(8\\) must not exceed"):
+        load_settings()
+    monkeypatch.setenv("DUA_ANOMALY_MIN_BASELINE_DAYS", "7")
+    assert load_settings().anomaly_min_baseline_days == 7
