@@ -4,70 +4,15 @@ three years while the audit tables expire with their own retention."""
 
 from __future__ import annotations
 
-import uuid
-import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from tests.integration.provision_history import ADS, CONSENTING, NOW, tagged, write
 
-from dua_policy import Engine, MemoryState, load_policy
-from dua_schemas import WireCodec, consent_from_json, event_from_json
-from dua_sink import AuditStore, PartitionBuffer, RecordRouter, SinkTopics, migrate
-from dua_sink.row_mapping import Source
+from dua_sink import AuditStore, migrate
 
 pytestmark = pytest.mark.integration
-
-TOPICS = SinkTopics(tagged="t.tagged", violations="t.violations", dlq="t.dlq")
-CODEC = WireCodec()
-ROUTER = RecordRouter(TOPICS, CODEC)
-ENGINE = Engine(load_policy())
-NOW = datetime.now(UTC).replace(microsecond=0)
-ADS = ["user.behavior.browsing_history", "user.device.ad_id"]
-
-
-def _tagged(subject: str, destination: dict[str, Any], at: datetime, **fields: Any) -> bytes:
-    """A tagged event as the processor writes it: the real engine's verdict."""
-    event = event_from_json(
-        {
-            "event_id": str(uuid.uuid4()),
-            "occurred_at": at.isoformat(),
-            "service": "hotpepper-gourmet",
-            "actor": {"kind": "SERVICE", "id": "ads-api"},
-            "subject_id": subject,
-            "elements": ADS,
-            "purpose": "marketing.targeted_advertising",
-            "destination": destination,
-            **fields,
-        }
-    )
-    verdict = ENGINE.classify(event, STATE)
-    return CODEC.encode("TaggedAccessEvent", verdict.tagged(at))
-
-
-STATE = MemoryState()
-ENGINE.apply_consent(
-    consent_from_json(
-        {
-            "subject_id": "consented",
-            "occurred_at": (NOW - timedelta(days=900)).isoformat(),
-            "third_party_link_consent": True,
-        }
-    ),
-    STATE,
-)
-
-
-def _write(store: AuditStore, payloads: list[bytes]) -> None:
-    buffer = PartitionBuffer(TOPICS.tagged, 0)
-    for offset, payload in enumerate(payloads):
-        routed = ROUTER.route(Source(TOPICS.tagged, 0, offset, NOW), payload, None)
-        buffer.add(offset, routed, zlib.crc32(payload))
-    buffer.plan = store.planned_ranges(buffer.topic, 0, 0)
-    segments = buffer.cut(1000, due=True)
-    store.record_plan([s for s in segments if not s.planned])
-    for segment in segments:
-        store.write(segment)
 
 
 def _rows(client: Any, database: str, sql: str) -> list[tuple[Any, ...]]:
@@ -86,14 +31,14 @@ def test_a_record_for_every_third_party_access_and_none_else(
     """Third parties get a record with recipient, person, items and basis; INTERNAL and a
     joint-use group service get none."""
     at = NOW - timedelta(hours=1)
-    _write(
+    write(
         store,
         [
-            _tagged("p1", {"kind": "INTERNAL", "name": None}, at),
-            _tagged("p2", {"kind": "GROUP_SERVICE", "name": "jalan"}, at),  # joint use
-            _tagged("p3", {"kind": "AD_PLATFORM", "name": "ad-network"}, at),
-            _tagged("p4", {"kind": "CLIENT", "name": "data-broker"}, at),  # undeclared
-            _tagged("p5", {"kind": "GROUP_SERVICE", "name": "group-analytics"}, at),
+            tagged("p1", {"kind": "INTERNAL", "name": None}, at),
+            tagged("p2", {"kind": "GROUP_SERVICE", "name": "jalan"}, at),  # joint use
+            tagged("p3", {"kind": "AD_PLATFORM", "name": "ad-network"}, at),
+            tagged("p4", {"kind": "CLIENT", "name": "data-broker"}, at),  # undeclared
+            tagged("p5", {"kind": "GROUP_SERVICE", "name": "group-analytics"}, at),
         ],
     )
     rows = _rows(
@@ -118,7 +63,7 @@ def test_art31_confirmation_both_ways(
     violation (and an unconfirmed record) for the other."""
     at = NOW - timedelta(hours=1)
     linking = {"kind": "AD_PLATFORM", "name": "google-ads"}
-    _write(store, [_tagged("consented", linking, at), _tagged("refused", linking, at)])
+    write(store, [tagged(CONSENTING, linking, at), tagged("refused", linking, at)])
     rows = _rows(
         chdb_client,
         clickhouse_database,
@@ -142,12 +87,12 @@ def test_records_outlive_the_audit_tables_retention(
     its provision record stays; a record past three years expires too."""
     client = chdb_client
     ads = {"kind": "AD_PLATFORM", "name": "ad-network"}
-    _write(
+    write(
         store,
         [
-            _tagged("recent", ads, NOW - timedelta(days=1)),
-            _tagged("old", ads, NOW - timedelta(days=400)),
-            _tagged("ancient", ads, NOW - timedelta(days=1200)),
+            tagged("recent", ads, NOW - timedelta(days=1)),
+            tagged("old", ads, NOW - timedelta(days=400)),
+            tagged("ancient", ads, NOW - timedelta(days=1200)),
         ],
     )
     for table in ("access_events", "appi_provisions"):

@@ -10,8 +10,11 @@
 - `observed_map(...)`: the observed data map and its drift from the policy;
   `processing_record(...)`: the record of processing activities built from both;
   `find_anomalies(...)`: hours of unusual access volume against their seasonal baseline.
+- `appi_records(...)` with `appi_csv`/`appi_json`: APPI provision and confirmation records
+  (Art. 29, 31), streamed; `subject_provisions(...)`: one person's (Art. 33(5)).
 """
 
+from dua_compliance.appi_records import appi_csv, appi_json, appi_records, subject_provisions
 from dua_compliance.backtest import BacktestResult, FindingChange, backtest, render_backtest
 from dua_compliance.datamap import (
     DRIFT_KINDS,
@@ -71,6 +74,9 @@ __all__ = [
     "UnknownSavedQuery",
     "VolumeAnomaly",
     "anomalies_result",
+    "appi_csv",
+    "appi_json",
+    "appi_records",
     "backtest",
     "collect_report",
     "drift_lines",
@@ -91,5 +97,6 @@ __all__ = [
     "saved_query",
     "stored_events",
     "subject_accesses",
+    "subject_provisions",
     "window_start",
 ]
