@@ -53,14 +53,15 @@ def tagged(subject: str, destination: dict[str, Any], at: datetime, **fields: An
     return CODEC.encode("TaggedAccessEvent", verdict.tagged(at))
 
 
-def write(store: AuditStore, payloads: list[bytes]) -> None:
-    """Write the payloads as one partition's records, through the sink's router and store."""
+def write(store: AuditStore, payloads: list[bytes], first_offset: int = 0) -> None:
+    """Write the payloads as one partition's records from `first_offset` on, through the
+    sink's router and store."""
     router = RecordRouter(TOPICS, CODEC)
     buffer = PartitionBuffer(TOPICS.tagged, 0)
-    for offset, payload in enumerate(payloads):
+    for offset, payload in enumerate(payloads, start=first_offset):
         routed = router.route(Source(TOPICS.tagged, 0, offset, NOW), payload, None)
         buffer.add(offset, routed, zlib.crc32(payload))
-    buffer.plan = store.planned_ranges(buffer.topic, 0, 0)
+    buffer.plan = store.planned_ranges(buffer.topic, 0, first_offset)
     segments = buffer.cut(1000, due=True)
     store.record_plan([s for s in segments if not s.planned])
     for segment in segments:

@@ -8,6 +8,7 @@ import io
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,16 +17,21 @@ from dua_compliance.console import State, TriageStore
 from dua_compliance.console import audit_reads as audit_reads_module
 from dua_compliance.console.schema import audit_log
 from dua_compliance.console.triage import Change
+from dua_producer import pseudonymize
+from dua_sink import AuditStore
 
 from .console_harness import (
     NOW,
     RAW_SUBJECT,
+    SUBJECT_KEY,
     ConsoleUnderTest,
     _event,
     console_under_test,
     signed_in,
     write_events,
 )
+from .provision_history import tagged
+from .provision_history import write as write_tagged
 
 __all__ = ["console_under_test"]
 
@@ -253,3 +259,36 @@ def test_logins_are_throttled(console_under_test: ConsoleUnderTest) -> None:
     cookie = ok.headers["set-cookie"].lower()
     assert "httponly" in cookie
     assert "samesite=strict" in cookie
+
+
+def test_subject_view_shows_the_persons_provision_records(
+    console_under_test: ConsoleUnderTest, chdb_client: Any, clickhouse_database: str
+) -> None:
+    """The person's APPI provision records are on the subject page and in its export (APPI
+    Art. 33(5)); an internal access of theirs is no record."""
+    pseudonym = pseudonymize(RAW_SUBJECT, SUBJECT_KEY)
+    linking = {"kind": "AD_PLATFORM", "name": "google-ads"}
+    payloads = [
+        tagged(pseudonym, linking, NOW - timedelta(minutes=5)),
+        tagged(pseudonym, {"kind": "INTERNAL", "name": None}, NOW - timedelta(minutes=4)),
+    ]
+    write_tagged(AuditStore(chdb_client, clickhouse_database, "console"), payloads, 1000)
+    client, csrf = signed_in(console_under_test.app, "ana")
+    page = client.post("/subject", data={"csrf": csrf, "raw_id": RAW_SUBJECT})
+    assert "5 accesses" in page.text
+    assert "1 APPI provision records" in page.text
+    section = page.text.split('id="subject-provisions"')[1]
+    assert "AD_PLATFORM google-ads" in section
+    assert "not confirmed" in section
+    export = list(
+        csv.DictReader(
+            io.StringIO(
+                client.post("/subject/export", data={"csrf": csrf, "raw_id": RAW_SUBJECT}).text
+            )
+        )
+    )
+    assert len(export) == 5
+    provided = [r for r in export if r["appi_recipient"]]
+    assert [(r["appi_recipient"], r["appi_art31_confirmation"]) for r in provided] == [
+        ("AD_PLATFORM:google-ads", "not confirmed")
+    ]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from string import Template
 from typing import Any
 
+from dua_compliance.appi_records import subject_provisions
 from dua_compliance.console.filters import AuditFilter
 from dua_compliance.console.issues import console_sql
 from dua_compliance.json_compact import QueryResult
@@ -81,6 +82,34 @@ def subject_events(reader: Reader, pseudonym: str) -> QueryResult:
     """Every access to one subject's data, oldest first, with the policy's verdict: the
     question of `dua subject`, over all time."""
     return subject_accesses(reader, pseudonym, EPOCH)
+
+
+def subject_access_export(reader: Reader, pseudonym: str) -> QueryResult:
+    """The subject-access export: every access (as `subject_events`), and for each access that
+    provided the data to a third party its APPI record (recipient, basis, Art. 31
+    confirmation; APPI Art. 33(5)); empty cells for the others."""
+    accesses = subject_events(reader, pseudonym)
+    provisions = {row["event_id"]: row for row in subject_provisions(reader, pseudonym).dicts()}
+    added = ("appi_recipient", "appi_recipient_address", "appi_basis", "appi_art31_confirmation")
+    event_id = accesses.columns.index("event_id")
+    rows = []
+    for row in accesses.rows:
+        record = provisions.get(row[event_id])
+        recipient = ""
+        if record is not None:
+            recipient = f"{record['recipient_kind']}:{record['recipient_name']}"
+        rows.append(
+            (
+                *row,
+                recipient,
+                record["recipient_address"] if record else "",
+                record["basis"] if record else "",
+                record["art31_confirmation"] if record else "",
+            )
+        )
+    return QueryResult(
+        (*accesses.columns, *added), (*accesses.types, *("String",) * len(added)), rows
+    )
 
 
 def subject_violations(reader: Reader, pseudonym: str) -> QueryResult:

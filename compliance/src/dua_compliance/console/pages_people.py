@@ -10,7 +10,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from dua_compliance.console.audit_reads import subject_events, subject_violations
+from dua_compliance.appi_records import subject_provisions
+from dua_compliance.console.audit_reads import (
+    subject_access_export,
+    subject_events,
+    subject_violations,
+)
 from dua_compliance.console.errors import InvalidInput
 from dua_compliance.console.exports import CSV_MEDIA, csv_stream
 from dua_compliance.console.roles import Permission, Role
@@ -44,6 +49,7 @@ def people_routes(console: Console) -> list[Route]:
         pseudonym = _pseudonym(str((await request.form()).get("raw_id", "")))
         accesses = await run_in_threadpool(subject_events, console.reader, pseudonym)
         violations = await run_in_threadpool(subject_violations, console.reader, pseudonym)
+        provisions = await run_in_threadpool(subject_provisions, console.reader, pseudonym)
         console.audit(request, "subject_view", {"pseudonym": pseudonym}, len(accesses.rows))
         return console.page(
             request,
@@ -52,12 +58,13 @@ def people_routes(console: Console) -> list[Route]:
             pseudonym=pseudonym,
             accesses=list(accesses.dicts()),
             violations=list(violations.dicts()),
+            provisions=list(provisions.dicts()),
         )
 
     @guard.requires(Permission.SUBJECT, write=True)
     async def subject_export(request: Request) -> Response:
         pseudonym = _pseudonym(str((await request.form()).get("raw_id", "")))
-        accesses = await run_in_threadpool(subject_events, console.reader, pseudonym)
+        accesses = await run_in_threadpool(subject_access_export, console.reader, pseudonym)
         user = request.state.caller.user.name
 
         def logged(rows: int) -> None:
