@@ -50,5 +50,10 @@ class RunQueries:
         p50, p99 = self._rows("latency")[0]
         return float(p50), float(p99)
 
+    def provisions(self) -> tuple[int, int, int]:
+        """APPI provision records, Art. 31 confirmations, Art. 31 cases without consent."""
+        provided, confirmed, unconfirmed = self._rows("provisions")[0]
+        return int(provided), int(confirmed), int(unconfirmed)
+
     def rejected_since(self, since: datetime) -> int:
         return int(self._rows("rejected", since=since)[0][0])

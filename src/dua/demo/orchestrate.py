@@ -259,4 +259,5 @@ class Demo:
                 report_path=self._report(),
                 records=self._records(spike),
                 bulk_export_emitted=spike.emitted,
+                appi_records=self.queries.provisions(),
             )

@@ -28,6 +28,8 @@ class DemoSummary:
     records: list[str] = field(default_factory=list)
     # accesses of the planted bulk export and its backfilled history, beside `emitted`
     bulk_export_emitted: int = 0
+    # APPI provision records of the run: all, Art. 31 confirmed, Art. 31 without consent
+    appi_records: tuple[int, int, int] | None = None
 
     @property
     def expected_events(self) -> int:
@@ -115,6 +117,12 @@ def render(summary: DemoSummary) -> str:
         + (f": MISMATCH ({', '.join(differ)})" if differ else " [OK]"),
         *summary.notes,
     ]
+    if summary.appi_records is not None:
+        provided, confirmed, unconfirmed = summary.appi_records
+        lines += [
+            f"APPI provision records (Art. 29): {provided:,}; informative data to recipients "
+            f"that link it (Art. 31): {confirmed:,} confirmed, {unconfirmed:,} without consent"
+        ]
     if summary.records:
         lines += ["", "Data map and volume anomalies:", *summary.records]
     return "\n".join(lines)
