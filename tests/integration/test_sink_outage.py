@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from dua_schemas import WireCodec
 from dua_sink import BackoffPolicy, SinkConfig, SinkRecord, SinkTopics, run_sink
@@ -118,7 +118,15 @@ def _committed(config: SinkConfig) -> int:
     consumer = Consumer({"bootstrap.servers": config.bootstrap, "group.id": config.group})
     try:
         partitions = [TopicPartition(config.topics.tagged, p) for p in range(PARTITIONS)]
-        return sum(max(tp.offset, 0) for tp in consumer.committed(partitions, timeout=10))
+        try:
+            committed = consumer.committed(partitions, timeout=10)
+        except KafkaException as exc:
+            # A group coordinator still loading (a fresh broker, a loaded machine) answers
+            # NOT_COORDINATOR: not known yet, asked again by `_eventually`.
+            if exc.args[0].retriable() or exc.args[0].code() == KafkaError.NOT_COORDINATOR:
+                return -1
+            raise
+        return sum(max(tp.offset, 0) for tp in committed)
     finally:
         consumer.close()
 

@@ -2,7 +2,8 @@
 
 Offsets are committed only after the rows of their range are in ClickHouse. While ClickHouse is
 unavailable the sink keeps what it holds, pauses its partitions (memory stays bounded), backs
-off, and retries the same segments; nothing is committed meanwhile.
+off, and retries the same segments; nothing is committed meanwhile. Writes run on a thread of
+their own (`write_behind.py`), one at a time, while the next messages are read.
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ from dua_sink.metrics import SinkMetrics
 from dua_sink.routing import Pending, RecordRouter
 from dua_sink.row_mapping import Source
 from dua_sink.sink_config import CONSUME_BATCH, SinkConfig
+from dua_sink.write_behind import Ready, WriteBehind
 
 log = logging.getLogger("dua_sink.sink")
 # The loop wakes at least this often to notice a stop request.
 MAX_WAIT_S = 0.5
+# While a write is in flight the loop looks for its end this often (when nothing is read), so
+# its offsets are committed and the next write starts soon after.
+COLLECT_POLL_S = 0.01
 # While reading a backlog (each fetch full), what is there is written every this many flush
 # intervals instead of every one: inserts as large as a 1 s interval made them.
 BACKLOG_FLUSH_FACTOR = 4
@@ -64,6 +69,7 @@ class BatchingSink:
         "_retry_at",
         "_router",
         "_store",
+        "_writer",
     )
 
     def __init__(
@@ -87,6 +93,7 @@ class BatchingSink:
         self._failures = 0
         self._retry_at: float | None = None
         self._paused = False
+        self._writer = WriteBehind(store)
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -104,11 +111,20 @@ class BatchingSink:
             while not stop.is_set():
                 wake = next_flush if self._retry_at is None else self._retry_at
                 timeout = min(max(wake - self._clock(), 0.0), MAX_WAIT_S)
+                if self._writer.busy:
+                    # A flush falls due while a write is in flight: waiting for messages a
+                    # little is cheaper than spinning on the core chDB is writing with.
+                    timeout = COLLECT_POLL_S
                 messages = self._consumer.consume(CONSUME_BATCH, timeout)
                 for message in messages:
                     self._accept(message)
                 # A full fetch means a backlog: larger, fewer inserts then, latency is lost anyway.
                 behind = len(messages) >= CONSUME_BATCH
+                if self._writer.finished:
+                    self._collect()
+                if self._writer.busy:  # read on while it writes; flush once it is done
+                    self._apply_pause()
+                    continue
                 now = self._clock()
                 if self._retry_at is not None:
                     if now >= self._retry_at:
@@ -125,6 +141,7 @@ class BatchingSink:
                 self._apply_pause()
             self._drain()
         finally:
+            self._writer.close()
             self._consumer.close()
 
     # -- consume & decode ----------------------------------------------------------------
@@ -162,13 +179,17 @@ class BatchingSink:
         buffer.add(source.offset, routed, zlib.crc32(payload or b""))
 
     # -- write & commit ------------------------------------------------------------------
-    def _flush(self, *, due: bool, only: Iterable[PartitionKey] | None = None) -> bool:
-        """Write every ready segment, then commit; False when ClickHouse failed."""
+    def _flush(
+        self, *, due: bool, only: Iterable[PartitionKey] | None = None, wait: bool = False
+    ) -> bool:
+        """Start writing every ready segment (a write in flight is collected first); with
+        `wait`, also wait for it and commit. False when ClickHouse failed."""
+        if self._writer.busy and not self._collect():
+            return False
         keys = set(self._buffers if only is None else only)
         buffers = [b for k, b in self._buffers.items() if k in keys and len(b)]
-        commits: dict[PartitionKey, int] = {}
+        ready: list[tuple[PartitionBuffer, list[Segment]]] = []
         try:
-            ready: list[tuple[PartitionBuffer, list[Segment]]] = []
             for buffer in buffers:
                 if buffer.plan is None:
                     buffer.plan = self._load_plan(buffer)
@@ -178,21 +199,35 @@ class BatchingSink:
                 ]
                 if segments:
                     ready.append((buffer, segments))
-            self._record_plan(ready)
-            for buffer, segments in ready:
-                for segment in segments:
-                    for table, rows in self._store.write(segment).items():
-                        self._metrics.inserted(table, rows)
-                    for reason in segment.rejected:
-                        self._metrics.rejected(reason)
-                    buffer.written(segment)
-                    commits[(buffer.topic, buffer.partition)] = segment.commit_offset
         except ClickHouseUnavailable as exc:
             self._failed(exc)
             return False
-        finally:
-            self._commit(commits)
-            self._metrics.buffered(self._buffered_rows())
+        if not ready:
+            return True
+        self._writer.submit(ready)
+        return self._collect() if wait else True
+
+    def _collect(self) -> bool:
+        """Take the outcome of the write in flight (waiting for it): forget what it stored,
+        commit it, and back off if it failed. False when ClickHouse failed."""
+        outcome = self._writer.collect()
+        if outcome is None:
+            return True
+        if outcome.planned:
+            self._planned(outcome.ready)
+        commits: dict[PartitionKey, int] = {}
+        for buffer, segment, tables in outcome.stored:
+            for table, rows in tables.items():
+                self._metrics.inserted(table, rows)
+            for reason in segment.rejected:
+                self._metrics.rejected(reason)
+            buffer.written(segment)
+            commits[(buffer.topic, buffer.partition)] = segment.commit_offset
+        self._commit(commits)
+        self._metrics.buffered(self._buffered_rows())
+        if outcome.error is not None:
+            self._failed(outcome.error)
+            return False
         if self._failures:
             log.info("sink.write: ClickHouse is back after %d failed attempts", self._failures)
         self._failures = 0
@@ -229,10 +264,10 @@ class BatchingSink:
             )
         return plan
 
-    def _record_plan(self, ready: Sequence[tuple[PartitionBuffer, list[Segment]]]) -> None:
-        new = [s for _, segments in ready for s in segments if not s.planned]
-        self._store.record_plan(new)
-        # Once recorded, these ranges are the plan: a retry must cut exactly them again.
+    @staticmethod
+    def _planned(ready: Ready) -> None:
+        """The new ranges of `ready` are recorded: they are the plan now, so a retry must cut
+        exactly them again."""
         for buffer, segments in ready:
             assert buffer.plan is not None
             known = {(r.first, r.last) for r in buffer.plan}
@@ -312,14 +347,15 @@ class BatchingSink:
 
     def _on_revoke(self, _consumer: Any, partitions: list[Any]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
-        if self._retry_at is None:
+        if self._collect() and self._retry_at is None:
             # Hand over cleanly: what is ready is written and committed before another
             # consumer takes the partitions (it would only re-read and deduplicate it).
-            self._flush(due=True, only=keys)
+            self._flush(due=True, only=keys, wait=True)
         self._forget(keys)
         log.info("sink.consume: revoked %s", _names(partitions))
 
     def _on_lost(self, _consumer: Any, partitions: list[Any]) -> None:
+        self._collect()  # what it stored is stored; committing the lost partitions fails
         self._forget([(tp.topic, tp.partition) for tp in partitions])
         log.warning(
             "sink.consume: lost %s; their unwritten rows will be re-read", _names(partitions)
@@ -335,7 +371,7 @@ class BatchingSink:
     def _drain(self) -> None:
         """On stop: write and commit what can be, retrying within the grace period."""
         deadline = self._clock() + self._config.shutdown_grace_s
-        while not self._flush(due=True):
+        while not self._flush(due=True, wait=True):
             assert self._retry_at is not None
             if self._retry_at > deadline:
                 log.error(
