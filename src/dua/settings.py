@@ -274,6 +274,12 @@ class Settings(BaseSettings):
         pattern=r"^(low|medium|high|critical)$",
         description="Violations below this severity are not posted.",
     )
+    notifier_immediate_severity: str = Field(
+        "critical",
+        pattern=r"^(low|medium|high|critical|none)$",
+        description="The first violation of a rule and service at or above this severity in a "
+        "group window is posted at once, not at the window's end (none: every post waits).",
+    )
     notifier_group: str = Field(
         "dua-notifier", description="Kafka consumer group of `dua run notifier`."
     )

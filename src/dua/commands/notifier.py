@@ -41,6 +41,11 @@ def notifier_config(settings: Settings) -> NotifierConfig:
         min_severity=settings.notifier_min_severity,
         group_window_s=settings.notifier_group_window_s,
         max_messages_per_minute=settings.notifier_max_messages_per_minute,
+        immediate_severity=(
+            None
+            if settings.notifier_immediate_severity == "none"
+            else settings.notifier_immediate_severity
+        ),
     )
 
 

@@ -26,6 +26,18 @@ def test_settings_become_the_dispatcher_config(monkeypatch: pytest.MonkeyPatch) 
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, "critical"), ("high", "high"), ("none", None)]
+)
+def test_immediate_severity_comes_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, expected: str | None
+) -> None:
+    """DUA_NOTIFIER_IMMEDIATE_SEVERITY: critical unless set; `none` makes every post wait."""
+    if value is not None:
+        monkeypatch.setenv("DUA_NOTIFIER_IMMEDIATE_SEVERITY", value)
+    assert notifier_config(load_settings()).immediate_severity == expected
+
+
 def test_unknown_severity_is_refused_by_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """A misspelt DUA_NOTIFIER_MIN_SEVERITY is reported with the variable's name."""
     monkeypatch.setenv("DUA_NOTIFIER_MIN_SEVERITY", "severe")
