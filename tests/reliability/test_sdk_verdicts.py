@@ -43,7 +43,7 @@ CASES: dict[str, dict[str, Any]] = {
         "elements": ["user.behavior.browsing_history", "user.device.ad_id"],
         "purpose": "marketing.targeted_advertising",
         "destination": "AD_PLATFORM",
-        "destination_name": "ads",
+        "destination_name": "ad-network",
         "targeting_opt_out": True,
     },
     "raw-profiling": {
