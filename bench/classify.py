@@ -52,7 +52,7 @@ CLEAN: list[tuple[int, str, str | None, list[str], dict[str, Any]]] = [
         "carsensor",
         "publication.rankings_trends",
         ["user.behavior.usage_history", "user.demographic.attributes"],
-        {"processing": "STATISTICAL", "destination": {"kind": "PUBLIC"}},
+        {"processing": "STATISTICAL", "destination": {"kind": "PUBLIC", "name": "carsensor-media"}},
     ),
     (
         5,
@@ -73,14 +73,14 @@ CLEAN: list[tuple[int, str, str | None, list[str], dict[str, Any]]] = [
         "hotpepper-gourmet",
         "marketing.targeted_advertising",
         ["user.behavior.browsing_history", "user.device.ad_id"],
-        {"destination": {"kind": "AD_PLATFORM", "name": "ads"}},
+        {"destination": {"kind": "AD_PLATFORM", "name": "ad-network"}},
     ),
     (
         6,
         "hotpepper-gourmet",
         "service.points_program",
         ["user.account.id", "user.behavior.usage_history"],
-        {"destination": {"kind": "CLIENT", "name": "store"}},
+        {"destination": {"kind": "CLIENT", "name": "partner-salon"}},
     ),
     (
         6,
@@ -101,14 +101,14 @@ CLEAN: list[tuple[int, str, str | None, list[str], dict[str, Any]]] = [
         "airwork-payroll",
         "service.payroll_transfer",
         ["user.account.id", "user.name", *PAYROLL],
-        {"destination": {"kind": "FINANCIAL_INSTITUTION"}},
+        {"destination": {"kind": "FINANCIAL_INSTITUTION", "name": "bank"}},
     ),
     (
         2,
         "airwork-payroll",
         "service.payroll_transfer",
         ["user.account.id", "user.name", "user.financial.salary"],
-        {"destination": {"kind": "EMPLOYER", "name": "acme"}},
+        {"destination": {"kind": "EMPLOYER", "name": "employer-co"}},
     ),
     (
         2,
@@ -153,14 +153,14 @@ VIOLATING: list[tuple[int, str, str | None, list[str], dict[str, Any]]] = [
         "airwork-payroll",
         "service.payroll_transfer",
         ["user.name", "user.behavior.usage_history"],
-        {"destination": {"kind": "EMPLOYER"}},
+        {"destination": {"kind": "EMPLOYER", "name": "employer-co"}},
     ),
     (
         2,
         "hotpepper-gourmet",
         "marketing.targeted_advertising",
         ["user.device.ad_id", "user.contact.email"],
-        {"destination": {"kind": "AD_PLATFORM"}},
+        {"destination": {"kind": "AD_PLATFORM", "name": "ad-network"}},
     ),
     (
         2,
@@ -182,7 +182,7 @@ VIOLATING: list[tuple[int, str, str | None, list[str], dict[str, Any]]] = [
         "rikunabi",
         "marketing.campaign_notice",
         ["user.contact.email"],
-        {"destination": {"kind": "CLIENT"}},
+        {"destination": {"kind": "CLIENT", "name": "travel-agency"}},
     ),
     (
         1,

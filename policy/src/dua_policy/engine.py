@@ -152,17 +152,22 @@ class Engine:
         origin = origin_service or service
         services = self._services
         consent = cast(Mapping[str, bool], event["consent"])
+        destination = event["destination"]
+        kind = destination["kind"]
+        name = destination["name"]
+        # `_recipient_and_bulk`, inline: this runs on every event
         plan = self._compiler.plan(
             (
                 purpose if known is not None or purpose is None else self._unknown_purpose(purpose),
                 service if service in services else None,
                 origin if origin in services else None,
                 origin_service is not None and origin_service != service,
-                event["destination"]["kind"],
+                kind,
                 event["operation"],
                 event["processing"],
                 self._consent_shape(consent),
-                *self._recipient_and_bulk(event),
+                name if name is not None and (kind, name) in self._recipients else None,
+                event["record_count"] > self._thresholds.get(purpose, self._threshold),  # type: ignore[arg-type]
             )
         )
         elements = event["elements"]
@@ -193,10 +198,10 @@ class Engine:
         """The shape's last two parts: the destination's name when it is a declared
         recipient of its kind, and whether record_count is above the purpose's threshold."""
         destination = event["destination"]
-        name = destination["name"]
-        declared = name if (destination["kind"], name) in self._recipients else None
-        purpose = event["purpose"]
-        threshold = self._thresholds.get(purpose, self._threshold) if purpose else self._threshold
+        kind, name = destination["kind"], destination["name"]
+        declared = name if name is not None and (kind, name) in self._recipients else None
+        # a missing purpose (None) is no key of the thresholds: the default applies
+        threshold = self._thresholds.get(event["purpose"], self._threshold)  # type: ignore[arg-type]
         return declared, event["record_count"] > threshold
 
     def tables(self) -> EngineTables:
