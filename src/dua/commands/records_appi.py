@@ -43,7 +43,7 @@ def appi(since: str, until: str | None, fmt: Literal["csv", "json"]) -> None:
     """Print the APPI provision records of accesses in the window, oldest first.
 
     One record per access that provided personal data to a third party (any destination but
-    INTERNAL, and a group service the policy declares joint use): when, the recipient (name,
+    INTERNAL and the group services the policy declares joint use): when, the recipient (name,
     address, representative, declared or not), the person (pseudonym), the items (element
     codes), the basis (consent, or opt-out with the provision's date), and for informative
     data given to a recipient that can link it, whether the person's consent was confirmed
