@@ -57,7 +57,9 @@ def test_demo_lands_everything_and_leaves_no_process(kafka_bootstrap: str, tmp_p
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "[OK]" in done.stdout.split("landed", 1)[1].splitlines()[0]
-    assert "stateless rules found: 13 of 13 [OK]" in done.stdout
+    assert "stateless rules found: 16 of 16 [OK]" in done.stdout
+    provisions = done.stdout.split("APPI provision records (Art. 29): ", 1)[1].split(";")[0]
+    assert int(provisions.replace(",", "")) > 0
     emitted = int(done.stdout.split("emitted", 1)[1].split()[0].replace(",", ""))
     assert emitted == 900
     # The planted bulk export (beside the traffic) is found among the volume anomalies.
@@ -66,7 +68,7 @@ def test_demo_lands_everything_and_leaves_no_process(kafka_bootstrap: str, tmp_p
     # (consent changes lead their ads, so the consent stream's findings are exact too).
     table = done.stdout.split("Violations by rule and severity", 1)[1].split("\n\n", 1)[0]
     rows = [line.split() for line in table.splitlines()[3:] if line.strip()]
-    assert len(rows) >= 13
+    assert len(rows) >= 16
     assert {row[0]: row[2] for row in rows} == {row[0]: row[3] for row in rows}
     assert (state / "demo-report.html").is_file()
     assert _processes_using(str(state)) == []
