@@ -17,6 +17,7 @@ GRANT INSERT ON dua.rejected_events TO dua_sink_writer;
 GRANT INSERT ON dua.sink_batches TO dua_sink_writer;
 GRANT INSERT ON dua.access_hourly TO dua_sink_writer;
 GRANT INSERT ON dua.violations_daily TO dua_sink_writer;
+GRANT INSERT ON dua.appi_provisions TO dua_sink_writer;
 GRANT SELECT ON dua.sink_batches TO dua_sink_writer;
 GRANT SELECT ON dua.schema_migrations TO dua_sink_writer;
 
