@@ -381,3 +381,67 @@ def test_a_reloaded_policy_gets_a_native_path_of_its_own(
             for o in result.outputs
             if o.topic == "tagged"
         } == {engine.policy_version}
+
+
+@pytest.mark.parametrize(
+    ("fields", "rule"),
+    [
+        ({"destination": {"kind": "CLIENT", "name": "data-broker"}}, "unregistered_recipient"),
+        ({"record_count": 50_000}, "bulk_access"),
+    ],
+)
+def test_rules_15_and_17_are_found_on_the_native_path(
+    native: bool, codec: RecordCodec, wire: WireCodec, fields: dict[str, Any], rule: str
+) -> None:
+    """After the first sight of the shape, the native path finds rules 15 and 17 itself, with
+    the Python path's bytes (the provision record of a third party included)."""
+    events = [
+        access_event(
+            service="hotpepper-beauty",
+            purpose="service.points_program",
+            elements=["user.account.id", "user.behavior.usage_history"],
+            subject_id=f"{i:064x}",
+            **fields,
+        )
+        for i in range(10)
+    ]
+    messages = [
+        Message("raw", 0, i, e["subject_id"].encode(), wire.encode("DataAccessEvent", e))
+        for i, e in enumerate(events)
+    ]
+    result = Pair(codec, Engine(load_policy())).process([], messages, T0)
+    assert result.native == len(messages) - 1
+    assert {r for r, *_ in result.violations} == {rule}
+
+
+def test_an_art31_case_goes_to_python_and_both_ways_agree(
+    native: bool, codec: RecordCodec, wire: WireCodec
+) -> None:
+    """Informative data to a recipient that links it: the link consent decides the provision
+    record, so the native path leaves the event to Python; with and without the consent the
+    outputs are the Python path's (rule 16 only without it)."""
+    consenting, other = "c" * 64, "d" * 64
+    change = {
+        "subject_id": consenting,
+        "occurred_at": T0 - timedelta(minutes=1),
+        "targeting_opt_out": False,
+        "publication_consent": False,
+        "payroll_other_use_consent": False,
+        "third_party_link_consent": True,
+    }
+    consent = [Message("consent", 0, 0, consenting.encode(), wire.encode("ConsentChange", change))]
+    linked = {"kind": "AD_PLATFORM", "name": "google-ads"}
+    raw = [
+        Message(
+            "raw",
+            0,
+            i,
+            subject.encode(),
+            wire.encode("DataAccessEvent", {**ad_event(subject), "destination": linked}),
+        )
+        for i, subject in enumerate((consenting, other, consenting, other))
+    ]
+    result = Pair(codec, Engine(load_policy())).process(consent, raw, T0)
+    assert result.native == 0
+    assert [r for r, *_ in result.violations] == ["linkable_provision_without_consent"]
+    assert sum(result.violations.values()) == 2
