@@ -175,6 +175,4 @@ def test_clickhouse_parses_every_cluster_statement(chdb_client: Any) -> None:
         rows = chdb_client.query(f"EXPLAIN AST {statement}").result_rows
         assert rows[0][0].startswith(
             ("CreateQuery dua ", "AlterQuery dua ", "DropQuery dua ", "InsertQuery")
-        ), (
-            statement
-        )
+        ), statement

@@ -54,6 +54,23 @@ def test_sink_user_inserts_and_reads_only_its_plan_and_ledger() -> None:
     assert {"dua.access_events", "dua.violations", "dua.rejected_events"} <= inserts
 
 
+def test_the_sink_user_may_insert_into_every_materialized_view_s_target() -> None:
+    """An insert fires the views on the inserter's privileges: a target the sink's user may not
+    insert into would fail every insert into the table the view reads."""
+    targets = set()
+    for migration in available_migrations():
+        targets |= set(
+            re.findall(
+                r"CREATE MATERIALIZED VIEW IF NOT EXISTS \$\{database\}\.\w+\s+"
+                r"TO \$\{database\}\.(\w+)",
+                migration.template,
+            )
+        )
+    assert {"access_hourly", "appi_provisions", "violation_issues_hourly"} <= targets
+    inserts = {target for kind, target in _xml_grants()["dua_sink"] if kind == "INSERT"}
+    assert {f"dua.{table}" for table in targets} <= inserts
+
+
 def test_xml_users_and_sql_roles_grant_the_same() -> None:
     """Whichever access control a deployment uses, the privileges are the same."""
     xml, sql = _xml_grants(), _sql_grants()
