@@ -20,7 +20,6 @@ GRANT INSERT ON dua.violations_daily TO dua_sink_writer;
 GRANT INSERT ON dua.appi_provisions TO dua_sink_writer;
 GRANT INSERT ON dua.datamap_hourly TO dua_sink_writer;
 GRANT INSERT ON dua.volume_hourly TO dua_sink_writer;
-GRANT INSERT ON dua.violation_issues_hourly TO dua_sink_writer;
 GRANT SELECT ON dua.sink_batches TO dua_sink_writer;
 GRANT SELECT ON dua.schema_migrations TO dua_sink_writer;
 

@@ -66,7 +66,7 @@ def test_the_sink_user_may_insert_into_every_materialized_view_s_target() -> Non
                 migration.template,
             )
         )
-    assert {"access_hourly", "appi_provisions", "violation_issues_hourly"} <= targets
+    assert {"access_hourly", "appi_provisions", "datamap_hourly", "volume_hourly"} <= targets
     inserts = {target for kind, target in _xml_grants()["dua_sink"] if kind == "INSERT"}
     assert {f"dua.{table}" for table in targets} <= inserts
 

@@ -27,8 +27,6 @@ EXPECTED_TABLES = {
     "datamap_hourly_mv",
     "volume_hourly",
     "volume_hourly_mv",
-    "violation_issues_hourly",
-    "violation_issues_hourly_mv",
     "appi_provisions",
     "appi_provisions_mv",
 }
@@ -98,7 +96,6 @@ def test_retention_change_updates_every_ttl(chdb_client: Any, clickhouse_databas
         "violations_daily",
         "datamap_hourly",
         "volume_hourly",
-        "violation_issues_hourly",
     }
     engine = chdb_client.command(
         "SELECT engine_full FROM system.tables WHERE database = {db:String} "

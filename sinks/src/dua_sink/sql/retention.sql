@@ -9,4 +9,3 @@ ALTER TABLE ${database}.access_hourly MODIFY TTL hour + INTERVAL ${retention_day
 ALTER TABLE ${database}.violations_daily MODIFY TTL day + INTERVAL ${retention_days} DAY;
 ALTER TABLE ${database}.datamap_hourly MODIFY TTL hour + INTERVAL ${retention_days} DAY;
 ALTER TABLE ${database}.volume_hourly MODIFY TTL hour + INTERVAL ${retention_days} DAY;
-ALTER TABLE ${database}.violation_issues_hourly MODIFY TTL hour + INTERVAL ${retention_days} DAY;

@@ -3,5 +3,5 @@ SELECT name, engine_full
 FROM system.tables
 WHERE database = {database:String}
   AND name IN ('access_events', 'violations', 'rejected_events', 'access_hourly', 'violations_daily',
-               'datamap_hourly', 'volume_hourly', 'violation_issues_hourly')
+               'datamap_hourly', 'volume_hourly')
 ORDER BY name

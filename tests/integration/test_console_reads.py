@@ -1,11 +1,12 @@
-"""The console's fast reads (migration 006) give the answers of the raw queries: the inbox from
-the hourly issue states, the subject view and the event view through their projections."""
+"""The console's reads on the tables (not their FINAL views) give the answers of the deduplicated
+views: the inbox counts each violation once by its id, the subject view lists each access and
+violation once, and the event view opens the FINAL view's row through the `by_event` projection
+(migration 006)."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
 from string import Template
 from typing import Any
 
@@ -29,6 +30,7 @@ SUBJECT = pseudonymize(RAW_SUBJECT, SUBJECT_KEY)
 # The inbox as the raw question, on the deduplicated view: every active violation counted once.
 RAW_ISSUES = """
 SELECT rule, service, purpose, destination_kind,
+    argMax(severity, occurred_at) AS severity,
     count() AS violations,
     uniqExact(subject_id) AS subjects,
     min(occurred_at) AS first_seen,
@@ -42,7 +44,7 @@ WHERE mode = 'active'
 GROUP BY rule, service, purpose, destination_kind
 """
 
-# Times that fall in whole hours and in the hours the window and the trend cut.
+# Times on both sides of each bound of the window and of the trend.
 OFFSETS = [
     timedelta(minutes=1),  # the current hour, before `until`
     timedelta(hours=5),
@@ -78,6 +80,16 @@ def _events() -> list[dict[str, Any]]:
             )
         )
     events.append(_event("jalan", "fraud_prevention.investigation", [NAME], subject_id=SUBJECT))
+    # The rule's severity lowered by a later policy: the issue shows the latest violation's.
+    events.append(
+        _event(
+            "rikunabi",
+            "marketing.campaign_notice",
+            [NAME],
+            rules=[("payroll_data_misuse", "medium")],
+            occurred_at=UNTIL - timedelta(seconds=30),
+        )
+    )
     return events
 
 
@@ -93,8 +105,6 @@ def _inbox_and_raw(directory: str, database: str) -> tuple[list[Any], list[Any]]
         raw = _rows(reader.query(RAW_ISSUES, parameters))
     finally:
         reader.close()
-    for row in inbox:
-        del row["severity"]
     return inbox, raw
 
 
@@ -110,13 +120,16 @@ def written(chdb_client: Any, clickhouse_database: str) -> list[dict[str, Any]]:
 def test_the_inbox_equals_the_raw_grouping(
     written: list[dict[str, Any]], clickhouse_dsn: str, clickhouse_database: str
 ) -> None:
-    """Counts, subjects, first and last seen and the trend are those of the raw query, also for
-    violations in the hours the window and the trend cut."""
+    """Severity, counts, subjects, first and last seen and the trend are those of the raw query,
+    also for violations next to the bounds of the window and of the trend."""
     inbox, raw = _inbox_and_raw(chdb_directory(clickhouse_dsn), clickhouse_database)
     assert len(inbox) == 3
     assert inbox == raw
-    assert sum(r["violations"] for r in inbox) == 2 * (len(OFFSETS) - 1)
+    assert sum(r["violations"] for r in inbox) == 2 * (len(OFFSETS) - 1) + 1
     assert any(r["last_day"] and r["day_before"] for r in inbox)
+    severities = {(r["rule"], r["service"]): r["severity"] for r in inbox}
+    assert severities[("payroll_data_misuse", "rikunabi")] == "medium"
+    assert severities[("payroll_data_misuse", "carsensor")] == "critical"
 
 
 def test_a_replayed_batch_and_a_violation_emitted_twice_count_once(
@@ -137,36 +150,14 @@ def test_a_replayed_batch_and_a_violation_emitted_twice_count_once(
     assert inbox == raw == before
 
 
-def test_the_migration_backfills_existing_violations_once(
+def test_the_subject_view_lists_each_access_and_violation_once(
     written: list[dict[str, Any]],
     chdb_client: Any,
     clickhouse_dsn: str,
     clickhouse_database: str,
 ) -> None:
-    """Violations written before migration 006 (its table emptied, its ledger row gone) are
-    copied in when it runs; running its copy a second time changes nothing."""
-    db = clickhouse_database
-    directory = chdb_directory(clickhouse_dsn)
-    chdb_client.command(f"TRUNCATE TABLE {db}.violation_issues_hourly")
-    assert _inbox_and_raw(directory, db)[0] != _inbox_and_raw(directory, db)[1]
-    for _ in range(2):
-        chdb_client.command(
-            f"ALTER TABLE {db}.schema_migrations DELETE WHERE version = 6",
-            settings={"mutations_sync": 1},
-        )
-        assert [m.version for m in migrate(chdb_client, db, retention_days=3650).applied] == [6]
-        inbox, raw = _inbox_and_raw(directory, db)
-        assert inbox == raw
-
-
-def test_the_subject_view_reads_its_projection_with_the_same_answer(
-    written: list[dict[str, Any]],
-    chdb_client: Any,
-    clickhouse_dsn: str,
-    clickhouse_database: str,
-) -> None:
-    """The subject's accesses and violations are those of the deduplicated views, and the
-    accesses query is answered from the `by_subject` projection."""
+    """The subject's accesses and violations are those of the deduplicated views, before and
+    after a merge folds the copies; the violations are read from the `by_subject` projection."""
     write_events(chdb_client, clickhouse_database, written[:4], first_offset=700)  # re-emitted
     directory = chdb_directory(clickhouse_dsn)
     reader = open_directory(directory, clickhouse_database)
@@ -188,22 +179,21 @@ def test_the_subject_view_reads_its_projection_with_the_same_answer(
     assert [r["event_id"] for r in accesses.dicts()] == [r[0] for r in expected_events.rows]
     assert len(accesses.rows) == 6
     assert len(violations.rows) == len(expected_violations.rows) == 5
-    assert _reads(directory, clickhouse_database, "subject_accesses.sql") == "by_subject"
     assert _reads(directory, clickhouse_database, "subject_violations.sql") == "by_subject"
-    assert _reads(directory, clickhouse_database, "explorer_events.sql") != "by_subject"
     for table in ("access_events", "violations"):  # a merge that folds the copies keeps it
         chdb_client.command(f"OPTIMIZE TABLE {clickhouse_database}.{table} FINAL")
     reader = open_directory(directory, clickhouse_database)
     try:
         assert subject_events(reader, SUBJECT).rows == accesses.rows
+        assert subject_violations(reader, SUBJECT).rows == violations.rows
     finally:
         reader.close()
-    assert _reads(directory, clickhouse_database, "subject_accesses.sql") == "by_subject"
+    assert _reads(directory, clickhouse_database, "subject_violations.sql") == "by_subject"
 
 
 def _reads(directory: str, database: str, name: str) -> str:
     """What the query `name` reads the known subject's rows from: a projection or a table."""
-    sql = sql_resource_text(name)
+    sql = console_sql(name)
     reader = open_directory(directory, database)
     try:
         plan = reader.query(
@@ -214,13 +204,6 @@ def _reads(directory: str, database: str, name: str) -> str:
         reader.close()
     text = "\n".join(str(row[0]) for row in plan.rows)
     return str(re.findall(r"ReadFromMergeTree \((?:\w+\.)?(\w+)\)", text)[0])
-
-
-def sql_resource_text(name: str) -> str:
-    """A console query, or the subject access query it shares with `dua subject`."""
-    if name == "subject_accesses.sql":
-        return (files("dua_compliance") / "sql" / name).read_text(encoding="utf-8")
-    return console_sql(name)
 
 
 def test_the_event_view_shows_the_newest_copy_once(
@@ -261,8 +244,6 @@ def test_until_is_exclusive_and_older_violations_stay_out(
         raw = _rows(reader.query(RAW_ISSUES, parameters))
     finally:
         reader.close()
-    for row in inbox:
-        del row["severity"]
     assert inbox == raw
     assert sum(r["violations"] for r in inbox) == 2 * (len(OFFSETS) - 2)
     assert max(r["last_seen"] for r in inbox) < datetime.now(UTC)
