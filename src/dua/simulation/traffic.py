@@ -44,7 +44,7 @@ class PlannedConsent:
 
 
 # How long the simulator's spooled opt-out waits before it is sent: past the processor's
-# consent grace (`DUA_PROCESSOR_CONSENT_GRACE_MS`, 1 s), so it is found late, on purpose.
+# consent grace (`DUA_PROCESSOR_CONSENT_GRACE_MS`, 0.25 s), so it is found late, on purpose.
 SPOOLED_LATE_S = 3.0
 
 

@@ -15,7 +15,7 @@ import pytest
 from dua_policy import Engine, load_policy, violation_id
 from dua_schemas import WireCodec
 from dua_stream.processor import BatchResult, RecordCodec, TableState
-from dua_stream.processor.batch import CONSENT_GRACE_MS
+from dua_stream.processor.hold import CONSENT_GRACE_MS
 from dua_stream.processor.recheck import JUDGED_KEPT
 
 from .conftest import T0, Message, ad_event, opt_out, use_backend

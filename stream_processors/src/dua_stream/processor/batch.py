@@ -25,6 +25,7 @@ from dua_stream.processor.codec import RecordCodec
 from dua_stream.processor.config import ProcessorTopics
 from dua_stream.processor.decode import decode_access, decode_consent
 from dua_stream.processor.fastpath import NO_CATEGORY, NativeBatch, build_access_path
+from dua_stream.processor.hold import CONSENT_GRACE_MS
 from dua_stream.processor.recheck import recheck, remember
 from dua_stream.processor.reject import Rejection, SourcePosition
 from dua_stream.processor.route import (
@@ -43,9 +44,6 @@ log = logging.getLogger("dua_stream.processor.batch")
 # decides what state expires). Clocks of services differ by seconds; an event a year ahead
 # is a broken clock, and must not expire a year of window entries at once.
 MAX_CLOCK_AHEAD: Final = timedelta(minutes=5)
-# A violation a consent re-check finds within this long of its access being judged is on time
-# (the race between the two topics); later, it is marked as detected late.
-CONSENT_GRACE_MS: Final = 2_000
 
 
 class InputMessage(Protocol):

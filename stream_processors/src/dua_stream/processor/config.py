@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Literal, TypeAlias
 
 from dua_schemas import Topics
+from dua_stream.processor.hold import CONSENT_GRACE_MS
 
 # The five topics the processor reads and writes: the pipeline's, defined once in dua_schemas.
 ProcessorTopics: TypeAlias = Topics
@@ -68,7 +69,7 @@ class Tuning:
     # Raw records produced less than this long ago wait before they are classified, so that
     # consent changes produced before them are applied first (`hold.py`); a violation a
     # later consent change finds past this is marked as detected late (`recheck.py`).
-    consent_grace_ms: int = 1_000
+    consent_grace_ms: int = CONSENT_GRACE_MS
     # How long a subject's consent history and its accesses kept for a re-check are kept.
     consent_retention_days: float = 30.0
 

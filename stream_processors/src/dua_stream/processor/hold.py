@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
+
+# The default of `DUA_PROCESSOR_CONSENT_GRACE_MS` (`Tuning.consent_grace_ms`), chosen by
+# measurement: `dua_processor_consent_delay_seconds` over runs at 300 and 3,000 events/s
+# (bench/pipeline_e2e.py --consent-per-s) put 99 % of consent changes within it on a quiet
+# machine; see the README's "Choosing the grace".
+CONSENT_GRACE_MS: Final = 250
 
 
 class GraceHold:
