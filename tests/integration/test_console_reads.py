@@ -5,9 +5,7 @@ violation once, and the event view opens the FINAL view's row through the `by_ev
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
-from string import Template
 from typing import Any
 
 import pytest
@@ -157,7 +155,7 @@ def test_the_subject_view_lists_each_access_and_violation_once(
     clickhouse_database: str,
 ) -> None:
     """The subject's accesses and violations are those of the deduplicated views, before and
-    after a merge folds the copies; the violations are read from the `by_subject` projection."""
+    after a merge folds the copies."""
     write_events(chdb_client, clickhouse_database, written[:4], first_offset=700)  # re-emitted
     directory = chdb_directory(clickhouse_dsn)
     reader = open_directory(directory, clickhouse_database)
@@ -179,7 +177,6 @@ def test_the_subject_view_lists_each_access_and_violation_once(
     assert [r["event_id"] for r in accesses.dicts()] == [r[0] for r in expected_events.rows]
     assert len(accesses.rows) == 6
     assert len(violations.rows) == len(expected_violations.rows) == 5
-    assert _reads(directory, clickhouse_database, "subject_violations.sql") == "by_subject"
     for table in ("access_events", "violations"):  # a merge that folds the copies keeps it
         chdb_client.command(f"OPTIMIZE TABLE {clickhouse_database}.{table} FINAL")
     reader = open_directory(directory, clickhouse_database)
@@ -188,22 +185,6 @@ def test_the_subject_view_lists_each_access_and_violation_once(
         assert subject_violations(reader, SUBJECT).rows == violations.rows
     finally:
         reader.close()
-    assert _reads(directory, clickhouse_database, "subject_violations.sql") == "by_subject"
-
-
-def _reads(directory: str, database: str, name: str) -> str:
-    """What the query `name` reads the known subject's rows from: a projection or a table."""
-    sql = console_sql(name)
-    reader = open_directory(directory, database)
-    try:
-        plan = reader.query(
-            "EXPLAIN projections = 1 " + Template(sql).safe_substitute(filter="1"),
-            {"subject": SUBJECT, "since": SINCE, "limit": 50, "offset": 0},
-        )
-    finally:
-        reader.close()
-    text = "\n".join(str(row[0]) for row in plan.rows)
-    return str(re.findall(r"ReadFromMergeTree \((?:\w+\.)?(\w+)\)", text)[0])
 
 
 def test_the_event_view_shows_the_newest_copy_once(
