@@ -90,8 +90,12 @@ def test_sdk_spools_while_kafka_is_down_and_delivers_once_when_it_returns(
         assert service.ask("await-drained 120000") == "0"
         after = service.emit(20)
         assert service.ask("flush 30000") == "0"
+        # A send right after the broker's return may still fail and spool (a loaded machine):
+        # then the spool delivers it, once, like the rest.
+        assert service.ask("await-drained 120000") == "0"
         stats = service.stats()
-        assert (stats["delivered"], stats["replayed"], stats["dropped"]) == (240, early + 200, 0)
+        assert (stats["delivered"], stats["dropped"]) == (240, 0)
+        assert stats["replayed"] >= early + 200
     finally:
         service.close()
     assert_each_once(bootstrap, topic, before + during + after)

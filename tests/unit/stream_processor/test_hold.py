@@ -11,7 +11,7 @@ from typing import Any
 
 from dua_stream.processor.batch import BatchResult
 from dua_stream.processor.handler import ProcessorHandler
-from dua_stream.processor.hold import GraceHold
+from dua_stream.processor.hold import CONSENT_BACKLOG_HOLD_MS, GraceHold
 from dua_stream.processor.metrics import ProcessorMetrics
 from dua_stream.processor.route import Output
 
@@ -137,3 +137,74 @@ async def test_draining_processes_what_is_held() -> None:
     await drained
     assert consumer.acked == [1]
     assert not handler.holding
+
+
+def test_while_the_consent_topic_is_behind_even_a_backlog_waits() -> None:
+    """Records older than the grace (a backlog) wait too while consent is not fetched up."""
+    hold = GraceHold(250)
+    raw = [Record("raw", 0, 1, NOW_MS - 60_000), Record("raw", 1, 1, NOW_MS - 30_000)]
+    assert hold.release(raw, NOW_MS, consent_behind=True) == []
+    assert hold.holding
+    assert [r.offset for r in hold.release([], NOW_MS)] == [1, 1]
+    assert not hold.holding
+
+
+@dataclass
+class _TP:
+    topic: str
+    partition: int
+
+    def __hash__(self) -> int:
+        return hash((self.topic, self.partition))
+
+
+class _LaggingConsumer(_Consumer):
+    """A consumer whose consent partition has `behind` records not yet fetched."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.behind = 0
+
+    def assignment(self) -> set[_TP]:
+        return {_TP("raw", 0), _TP("consent", 0)}
+
+    def consumed_position(self, tp: _TP) -> int:
+        return 10
+
+    def highwater(self, tp: _TP) -> int:
+        return 10 + (self.behind if tp.topic == "consent" else 500)
+
+
+async def test_a_backlog_of_accesses_waits_for_the_consent_backlog_before_it() -> None:
+    """After a restart both topics are read from behind, in no order between them: accesses
+    wait until the consent partitions are fetched up, then go after the changes; at most
+    `CONSENT_BACKLOG_HOLD_MS` (an open consent transaction must not stop the stream)."""
+    clock = [T0]
+    processor, deliverer, consumer = _Processor(), _Deliverer(), _LaggingConsumer()
+
+    async def crash(exc: BaseException) -> None:
+        raise AssertionError(exc)
+
+    handler = ProcessorHandler(
+        processor,  # type: ignore[arg-type]
+        deliverer,  # type: ignore[arg-type]
+        ProcessorMetrics(),
+        raw_topic="raw",
+        consent_topic="consent",
+        max_in_flight=4,
+        clock=lambda: clock[0],
+        crash=crash,
+        consent_grace_ms=250,
+    )
+    consumer.behind = 3
+    await handler.handle(consumer, [Record("raw", 0, 7, NOW_MS - 60_000)])
+    assert processor.batches == []
+    consumer.behind = 0
+    await handler.handle(consumer, [Record("consent", 0, 3, NOW_MS - 61_000)])
+    assert processor.batches == [([3], [7])]
+    # still behind past the bound: the accesses go on
+    consumer.behind = 5
+    await handler.handle(consumer, [Record("raw", 0, 8, NOW_MS - 50_000)])
+    clock[0] = T0 + timedelta(milliseconds=CONSENT_BACKLOG_HOLD_MS)
+    await handler.handle(consumer, [])
+    assert processor.batches[-1] == ([], [8])

@@ -18,7 +18,7 @@ from typing import Any
 
 from dua_stream.processor.batch import BatchProcessor, BatchResult, InputMessage
 from dua_stream.processor.deliver import Deliverer, Delivery
-from dua_stream.processor.hold import GraceHold
+from dua_stream.processor.hold import CONSENT_BACKLOG_HOLD_MS, GraceHold
 from dua_stream.processor.metrics import ProcessorMetrics
 
 log = logging.getLogger("dua_stream.processor.handler")
@@ -55,6 +55,7 @@ class ProcessorHandler:
         self._on_confirmed = on_confirmed
         self._in_flight: set[asyncio.Task[None]] = set()
         self._hold = GraceHold(consent_grace_ms)
+        self._behind_since: int | None = None  # when the consent topic was first seen behind
         self._consumer: Any = None  # the consumer of the last fetch: held records' acks
         # (topic, partition) -> next offset to process, as far as confirmed outputs go
         self.positions: dict[tuple[str, int], int] = {}
@@ -85,11 +86,39 @@ class ProcessorHandler:
             self._metrics.observe_consent_delays(
                 (now_ms - (getattr(m, "timestamp", None) or now_ms)) / 1000 for m in consent
             )
-        ready = self._hold.release(raw, now_ms)
+        ready = self._hold.release(
+            raw, now_ms, consent_behind=self._consent_behind(consumer, now_ms)
+        )
         if ready is not raw:
             raw = ready
             messages = [*consent, *ready]
         await self._process(consumer, consent, raw, messages, now)
+
+    def _consent_behind(self, consumer: Any, now_ms: int) -> bool:
+        """Raw records must wait for the consent topic: one of its partitions of this worker
+        has records not yet fetched, since less than `CONSENT_BACKLOG_HOLD_MS`."""
+        if not self._consent_lagging(consumer):
+            self._behind_since = None
+            return False
+        if self._behind_since is None:
+            self._behind_since = now_ms
+        return now_ms - self._behind_since < CONSENT_BACKLOG_HOLD_MS
+
+    def _consent_lagging(self, consumer: Any) -> bool:
+        try:
+            assignment = consumer.assignment()
+            for tp in assignment:
+                if tp.topic != self._consent_topic:
+                    continue
+                consumed = consumer.consumed_position(tp)
+                highwater = consumer.highwater(tp)
+                if consumed is not None and highwater is not None and consumed < highwater:
+                    return True
+        except Exception:
+            # a probe: a consumer that cannot say (a test double, a partition between
+            # assignments) means no wait, never a stopped stream
+            return False
+        return False
 
     async def _process(
         self,

@@ -24,6 +24,11 @@ from typing import Any, Final
 # (bench/pipeline_e2e.py --consent-per-s) put 99 % of consent changes within it on a quiet
 # machine; see the README's "Choosing the grace".
 CONSENT_GRACE_MS: Final = 250
+# While a consent partition of the worker has records not yet fetched (a backlog after a
+# restart or an outage), raw records of any age wait for them, at most this long: a backlog's
+# records are older than the grace, and fetch order between the two topics is not theirs.
+# Bounded because an open transaction on the consent topic keeps it "behind" until it ends.
+CONSENT_BACKLOG_HOLD_MS: Final = 2_000
 
 
 class GraceHold:
@@ -40,12 +45,18 @@ class GraceHold:
         """Some records are held."""
         return bool(self._held)
 
-    def release(self, raw: Sequence[Any], now_ms: int) -> Sequence[Any]:
+    def release(
+        self, raw: Sequence[Any], now_ms: int, *, consent_behind: bool = False
+    ) -> Sequence[Any]:
         """The records of `raw` and those held before, whose grace has passed, in partition
-        order; the others are held. `raw` itself when none is held (the common case)."""
-        if self._grace_ms <= 0:
+        order; the others are held. `raw` itself when none is held (the common case).
+        `consent_behind`: the consent topic has records not yet fetched: every record waits."""
+        if consent_behind:
+            horizon = -1  # Kafka timestamps are not negative: nothing passes
+        elif self._grace_ms <= 0 and not self._held:
             return raw
-        horizon = now_ms - self._grace_ms
+        else:
+            horizon = now_ms - self._grace_ms
         held = self._held
         ready: list[Any] = []
         for record in raw:
