@@ -35,7 +35,16 @@ from typing import Any
 import uvicorn
 
 from dua.read_path import open_directory
-from dua_compliance.console import Accounts, ConsoleConfig, Role, build_app, open_engine
+from dua.records_wiring import anomaly_config, drift_windows
+from dua.settings import load_settings
+from dua_compliance.console import (
+    Accounts,
+    ConsoleConfig,
+    RecordsInputs,
+    Role,
+    build_app,
+    open_engine,
+)
 from dua_policy import load_policy
 from dua_producer import pseudonymize
 from dua_sink import connect, migrate
@@ -88,9 +97,11 @@ def serve(directory: Path, state: Path) -> Iterator[str]:
         created_by="bench",
         now=datetime.now(UTC),
     )
+    policy, settings = load_policy(), load_settings()
     config = ConsoleConfig(
         pseudonymize=lambda raw: pseudonymize(raw, SUBJECT_KEY),
-        rule_texts={r.id: r.description or r.message for r in load_policy().rules},
+        rule_texts={r.id: r.description or r.message for r in policy.rules},
+        records=RecordsInputs(policy, drift_windows(settings), anomaly_config(settings)),
     )
     server = uvicorn.Server(
         uvicorn.Config(
