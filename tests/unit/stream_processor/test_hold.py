@@ -75,16 +75,15 @@ class _Processor:
         return result
 
 
-async def test_held_records_are_acknowledged_only_once_processed() -> None:
-    """An access fetched before the opt-out that precedes it is classified after it, and
-    acknowledged only with the batch that processed it."""
-    clock = [T0]
-    processor, deliverer, consumer = _Processor(), _Deliverer(), _Consumer()
+def _handler(
+    processor: _Processor, deliverer: _Deliverer, clock: list[datetime], *, grace_ms: int
+) -> ProcessorHandler:
+    """A handler whose clock reads `clock[0]`; a crash fails the test."""
 
     async def crash(exc: BaseException) -> None:
         raise AssertionError(exc)
 
-    handler = ProcessorHandler(
+    return ProcessorHandler(
         processor,  # type: ignore[arg-type]
         deliverer,  # type: ignore[arg-type]
         ProcessorMetrics(),
@@ -93,8 +92,16 @@ async def test_held_records_are_acknowledged_only_once_processed() -> None:
         max_in_flight=4,
         clock=lambda: clock[0],
         crash=crash,
-        consent_grace_ms=1_000,
+        consent_grace_ms=grace_ms,
     )
+
+
+async def test_held_records_are_acknowledged_only_once_processed() -> None:
+    """An access fetched before the opt-out that precedes it is classified after it, and
+    acknowledged only with the batch that processed it."""
+    clock = [T0]
+    processor, deliverer, consumer = _Processor(), _Deliverer(), _Consumer()
+    handler = _handler(processor, deliverer, clock, grace_ms=1_000)
     await handler.handle(consumer, [Record("raw", 0, 7, NOW_MS)])
     assert handler.holding
     assert processor.batches == []
@@ -114,21 +121,7 @@ async def test_draining_processes_what_is_held() -> None:
     """Before partitions are given away (or the worker stops) the held records are
     processed and confirmed, not dropped."""
     processor, deliverer, consumer = _Processor(), _Deliverer(), _Consumer()
-
-    async def crash(exc: BaseException) -> None:
-        raise AssertionError(exc)
-
-    handler = ProcessorHandler(
-        processor,  # type: ignore[arg-type]
-        deliverer,  # type: ignore[arg-type]
-        ProcessorMetrics(),
-        raw_topic="raw",
-        consent_topic="consent",
-        max_in_flight=4,
-        clock=lambda: T0,
-        crash=crash,
-        consent_grace_ms=1_000,
-    )
+    handler = _handler(processor, deliverer, [T0], grace_ms=1_000)
     await handler.handle(consumer, [Record("raw", 2, 1, NOW_MS)])
     drained = asyncio.ensure_future(handler.drain())
     await _settle()
@@ -181,21 +174,7 @@ async def test_a_backlog_of_accesses_waits_for_the_consent_backlog_before_it() -
     `CONSENT_BACKLOG_HOLD_MS` (an open consent transaction must not stop the stream)."""
     clock = [T0]
     processor, deliverer, consumer = _Processor(), _Deliverer(), _LaggingConsumer()
-
-    async def crash(exc: BaseException) -> None:
-        raise AssertionError(exc)
-
-    handler = ProcessorHandler(
-        processor,  # type: ignore[arg-type]
-        deliverer,  # type: ignore[arg-type]
-        ProcessorMetrics(),
-        raw_topic="raw",
-        consent_topic="consent",
-        max_in_flight=4,
-        clock=lambda: clock[0],
-        crash=crash,
-        consent_grace_ms=250,
-    )
+    handler = _handler(processor, deliverer, clock, grace_ms=250)
     consumer.behind = 3
     await handler.handle(consumer, [Record("raw", 0, 7, NOW_MS - 60_000)])
     assert processor.batches == []
