@@ -15,8 +15,8 @@
 //! writer takes. On any other value it raises `ValueError` and the caller falls back to the
 //! Python writers. `Splicer` writes a TaggedAccessEvent from its DataAccessEvent's bytes and
 //! the verdict's fields (see `dua_stream.processor.splice`). `Checker` (module `check`) is
-//! the quick yes of event validation; `RowBinary` (module `rows`) writes ClickHouse rows from
-//! bodies for the sink. Module `binary` holds the encoding itself (varints,
+//! the quick yes of event validation; `NativeBlock` (module `rows`) writes ClickHouse Native
+//! blocks from bodies for the sink. Module `binary` holds the encoding itself (varints,
 //! sized values, civil dates), plain Rust tested with `cargo test`.
 //!
 //! The Python module `dua_schemas_native` is the default feature `module`; a crate that builds
@@ -729,6 +729,6 @@ fn dua_schemas_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Writer>()?;
     m.add_class::<Splicer>()?;
     m.add_class::<check::Checker>()?;
-    m.add_class::<rows::RowBinary>()?;
+    m.add_class::<rows::NativeBlock>()?;
     Ok(())
 }

@@ -61,7 +61,7 @@ class AuditStore:
     def write(self, segment: Segment) -> dict[TableName, int]:
         """Insert a segment's rows, one insert per table; return rows per table.
 
-        Rows built natively (`segment.blocks`) go as RowBinary, with the same token."""
+        Rows built natively (`segment.blocks`) go as one Native block, with the same token."""
         token = segment.token(self._group)
         written: dict[TableName, int] = {}
         for table, rows in segment.rows.items():
@@ -80,7 +80,7 @@ class AuditStore:
                     column_names=COLUMNS[table],
                     insert_block=block.data,
                     settings={TOKEN_SETTING: token},
-                    fmt="RowBinary",
+                    fmt="Native",
                 )
             written[table] = written.get(table, 0) + block.rows
         return written

@@ -54,7 +54,7 @@ class Segment:
     rows: dict[TableName, list[Row]] = field(repr=False)
     # Messages whose rows are still to be built, all at once (`RecordRouter.route_pending`).
     pending: tuple[tuple[int, Pending], ...] = field(default=(), repr=False)
-    # Rows built natively: RowBinary per table.
+    # Rows built natively: a Native block per table.
     blocks: dict[TableName, RowBlock] = field(default_factory=dict, repr=False)
     # Reasons of the pending messages that became rejected rows.
     rejected: tuple[str, ...] = ()

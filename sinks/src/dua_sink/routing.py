@@ -20,7 +20,7 @@ from dua_schemas import (
     WireCodec,
 )
 from dua_sink.errors import RowRejected
-from dua_sink.row_binary import NativeRows
+from dua_sink.native_block import NativeBlocks
 from dua_sink.row_mapping import (
     Row,
     Source,
@@ -70,7 +70,7 @@ class Pending(NamedTuple):
 
 
 class RowBlock(NamedTuple):
-    """Rows of one table as ClickHouse RowBinary, built natively."""
+    """Rows of one table as one ClickHouse Native block, built natively."""
 
     table: TableName
     data: bytes
@@ -91,14 +91,14 @@ class RecordRouter:
 
     def __init__(self, topics: SinkTopics, codec: WireCodec, *, native: bool = True) -> None:
         """`native`: build the rows of tagged events and violations natively, a segment at a
-        time (`row_binary`), when the native build is there; else each in Python."""
+        time (`native_block`), when the native build is there; else each in Python."""
         self._codec = codec
         self._routes = {
             topics.tagged: _Route(TAGGED_ACCESS_EVENT, ACCESS_EVENTS, access_event_row),
             topics.violations: _Route(VIOLATION, VIOLATIONS, violation_row),
             topics.dlq: _Route(REJECTED_EVENT, REJECTED_EVENTS, dlq_row),
         }
-        builders = NativeRows.for_records(codec) if native else {}
+        builders = NativeBlocks.for_records(codec) if native else {}
         self._native = {
             topic: builders[route.record]
             for topic, route in self._routes.items()
@@ -112,7 +112,7 @@ class RecordRouter:
     def route_pending(
         self, topic: str, partition: int, pending: Sequence[tuple[int, Pending]]
     ) -> tuple[RowBlock | None, list[Routed]]:
-        """The rows of a segment's messages: RowBinary for those the native code maps, and
+        """The rows of a segment's messages: a Native block of those the native code maps, and
         Python-routed rows (rejected ones, with their reasons) for those it refuses.
 
         Should the Python path map a refused message into the same table after all, every
@@ -120,11 +120,12 @@ class RecordRouter:
         """
         native = self._native[topic]
         offsets = [offset for offset, _ in pending]
-        data, refused = native.rows([item.payload for _, item in pending], partition, offsets)
+        payloads = [item.payload for _, item in pending]
+        data, rows, refused = native.block(payloads, partition, offsets)
         routed = [self._route_pending(topic, partition, pending[i]) for i in refused]
         if any(item.table == native.table for item in routed):
             return None, [self._route_pending(topic, partition, item) for item in pending]
-        return RowBlock(native.table, data, len(pending) - len(refused)), routed
+        return RowBlock(native.table, data, rows), routed
 
     def _route_pending(self, topic: str, partition: int, item: tuple[int, Pending]) -> Routed:
         offset, message = item

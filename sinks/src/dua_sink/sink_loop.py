@@ -93,7 +93,7 @@ class BatchingSink:
         self._failures = 0
         self._retry_at: float | None = None
         self._paused = False
-        self._writer = WriteBehind(store)
+        self._writer = WriteBehind(store, self._built)
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -193,10 +193,7 @@ class BatchingSink:
             for buffer in buffers:
                 if buffer.plan is None:
                     buffer.plan = self._load_plan(buffer)
-                segments = [
-                    self._built(segment)
-                    for segment in buffer.cut(self._config.batch_max_rows, due=due)
-                ]
+                segments = buffer.cut(self._config.batch_max_rows, due=due)
                 if segments:
                     ready.append((buffer, segments))
         except ClickHouseUnavailable as exc:
@@ -235,7 +232,8 @@ class BatchingSink:
         return True
 
     def _built(self, segment: Segment) -> Segment:
-        """The segment with the rows of its pending messages built (step `sink.decode`)."""
+        """The segment with the rows of its pending messages built (step `sink.decode`); run
+        on the writer's thread, it only reads the router."""
         if not segment.pending:
             return segment
         block, routed = self._router.route_pending(

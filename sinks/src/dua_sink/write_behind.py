@@ -2,15 +2,17 @@
 
 chDB releases the GIL while it runs a statement, so on two cores the next batch is read and
 routed while the previous one is inserted: the sink costs about the larger of the two
-instead of their sum. At most one write is in flight. The thread only talks to ClickHouse:
-every change to the sink's own state (buffers, plans, commits, metrics) is made by the
-consuming thread once the write is collected (`BatchingSink._collect`), so nothing else is
-shared between the threads.
+instead of their sum. The rows of a segment's deferred messages are built on this thread too,
+just before its insert (natively, without the GIL), so the first insert of a flush does not
+wait for the last segment's rows. At most one write is in flight. The thread only builds
+rows and talks to ClickHouse: every change to the sink's own state (buffers, plans, commits,
+metrics) is made by the consuming thread once the write is collected
+(`BatchingSink._collect`), so nothing else is shared between the threads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -20,6 +22,8 @@ from dua_sink.errors import ClickHouseUnavailable
 from dua_sink.tables import TableName
 
 Ready = Sequence[tuple[PartitionBuffer, list[Segment]]]
+# A segment with the rows of its deferred messages built (`BatchingSink._built`).
+Build = Callable[[Segment], Segment]
 
 
 @dataclass(slots=True)
@@ -28,22 +32,23 @@ class WriteOutcome:
 
     ready: Ready
     planned: bool = False  # the new segments' ranges are recorded in the plan
-    # in write order: each stored segment with its rows per table
+    # in write order: each stored segment (its rows built) with its rows per table
     stored: list[tuple[PartitionBuffer, Segment, dict[TableName, int]]] = field(
         default_factory=list
     )
     error: ClickHouseUnavailable | None = None
 
 
-def write(store: AuditStore, ready: Ready) -> WriteOutcome:
-    """Record the new ranges, then insert each segment; stop at the first failure."""
+def write(store: AuditStore, build: Build, ready: Ready) -> WriteOutcome:
+    """Record the new ranges, then build and insert each segment; stop at the first failure."""
     outcome = WriteOutcome(ready)
     try:
         store.record_plan([s for _, segments in ready for s in segments if not s.planned])
         outcome.planned = True
         for buffer, segments in ready:
             for segment in segments:
-                outcome.stored.append((buffer, segment, store.write(segment)))
+                built = build(segment)
+                outcome.stored.append((buffer, built, store.write(built)))
     except ClickHouseUnavailable as exc:
         outcome.error = exc
     return outcome
@@ -52,10 +57,11 @@ def write(store: AuditStore, ready: Ready) -> WriteOutcome:
 class WriteBehind:
     """One writer thread; `submit` a write, `collect` its outcome."""
 
-    __slots__ = ("_executor", "_in_flight", "_store")
+    __slots__ = ("_build", "_executor", "_in_flight", "_store")
 
-    def __init__(self, store: AuditStore) -> None:
+    def __init__(self, store: AuditStore, build: Build) -> None:
         self._store = store
+        self._build = build
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dua-sink-write")
         self._in_flight: Future[WriteOutcome] | None = None
 
@@ -72,7 +78,7 @@ class WriteBehind:
     def submit(self, ready: Ready) -> None:
         if self._in_flight is not None:
             raise RuntimeError("a write is already in flight: collect it first")
-        self._in_flight = self._executor.submit(write, self._store, ready)
+        self._in_flight = self._executor.submit(write, self._store, self._build, ready)
 
     def collect(self) -> WriteOutcome | None:
         """The outcome of the write in flight, waiting for it; None when there is none."""

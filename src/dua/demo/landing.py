@@ -50,6 +50,13 @@ class RunQueries:
         p50, p99 = self._rows("latency")[0]
         return float(p50), float(p99)
 
+    def latency_stages_ms(self) -> dict[str, float]:
+        """p50/p99 of emit → processed and of processed → queryable, in milliseconds."""
+        names = ("processor_p50_ms", "processor_p99_ms", "sink_p50_ms", "sink_p99_ms")
+        return {
+            name: float(v) for name, v in zip(names, self._rows("latency_stages")[0], strict=True)
+        }
+
     def provisions(self) -> tuple[int, int, int]:
         """APPI provision records, Art. 31 confirmations, Art. 31 cases without consent."""
         provided, confirmed, unconfirmed = self._rows("provisions")[0]

@@ -11,7 +11,7 @@ from typing import Any
 
 from dua_stream.processor.batch import BatchResult
 from dua_stream.processor.handler import ProcessorHandler
-from dua_stream.processor.hold import CONSENT_BACKLOG_HOLD_MS, GraceHold
+from dua_stream.processor.hold import BACKLOG_RECHECK_MS, CONSENT_BACKLOG_HOLD_MS, GraceHold
 from dua_stream.processor.metrics import ProcessorMetrics
 from dua_stream.processor.route import Output
 
@@ -187,3 +187,17 @@ async def test_a_backlog_of_accesses_waits_for_the_consent_backlog_before_it() -
     clock[0] = T0 + timedelta(milliseconds=CONSENT_BACKLOG_HOLD_MS)
     await handler.handle(consumer, [])
     assert processor.batches[-1] == ([], [8])
+
+
+def test_the_next_fetch_waits_no_longer_than_the_first_held_grace() -> None:
+    """A held record is released when its grace ends, not when traffic resumes: the fetch
+    wait is the time left of the earliest held record's grace; a short recheck once only a
+    consent backlog holds them; None with nothing held."""
+    hold = GraceHold(250)
+    assert hold.due_in_ms(NOW_MS) is None
+    hold.release([Record("raw", 0, 1, NOW_MS - 100), Record("raw", 1, 7, NOW_MS - 40)], NOW_MS)
+    assert hold.due_in_ms(NOW_MS) == 150
+    assert hold.due_in_ms(NOW_MS + 149) == 1
+    assert hold.due_in_ms(NOW_MS + 150) == BACKLOG_RECHECK_MS
+    assert hold.release([], NOW_MS + 150) == [Record("raw", 0, 1, NOW_MS - 100)]
+    assert hold.due_in_ms(NOW_MS + 150) == 60

@@ -32,6 +32,8 @@ from mode.utils.futures import notify
 
 READ_COMMITTED: Final = "read_committed"
 _TOPIC_PARTITION: Final = attrgetter("topic", "partition")
+# A fetch waits at most this long for records (Faust's own wait), less while records are held.
+FETCH_WAIT_S: Final = 1.0
 
 
 class BatchHandler(Protocol):
@@ -40,6 +42,8 @@ class BatchHandler(Protocol):
 
     @property
     def topics(self) -> frozenset[str]: ...
+
+    def fetch_wait_s(self, longest_s: float) -> float: ...
 
     @property
     def holding(self) -> bool:
@@ -113,7 +117,7 @@ class BatchingConsumer(aiokafka_driver.Consumer):
                 await self.sleep(0)
                 if self.should_stop:
                     continue
-                batch = await self._fetch_batch(batch_topics)
+                batch = await self._fetch_batch(batch_topics, handler.fetch_wait_s(FETCH_WAIT_S))
                 if batch or handler.holding:
                     await handler.handle(self, batch)
                 commit_every = self._commit_every
@@ -137,7 +141,7 @@ class BatchingConsumer(aiokafka_driver.Consumer):
         finally:
             unset_flag(CONSUMER_FETCHING)
 
-    async def _fetch_batch(self, batch_topics: frozenset[str]) -> list[Any]:
+    async def _fetch_batch(self, batch_topics: frozenset[str], wait_s: float) -> list[Any]:
         """One fetch: batch-topic messages are returned, others delivered Faust's way.
 
         Faust's `getmany` does the same per message (highwater, monitor, generation check,
@@ -145,7 +149,7 @@ class BatchingConsumer(aiokafka_driver.Consumer):
         partition, and a fetch that straddles a new generation is dropped whole, as Faust
         drops the rest of one (the rebalance seeks every partition to its committed offset).
         """
-        records, active = await self._wait_next_records(1.0)
+        records, active = await self._wait_next_records(wait_s)
         if records is None or self.should_stop:
             return []
         if not self.flow_active:

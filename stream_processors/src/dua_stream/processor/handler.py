@@ -74,6 +74,12 @@ class ProcessorHandler:
         """Raw records wait for the consent grace (an empty fetch should still be handled)."""
         return self._hold.holding
 
+    def fetch_wait_s(self, longest_s: float) -> float:
+        """How long the next fetch may wait for records: `longest_s`, or less while records
+        are held, so they are released when their grace ends, not when traffic resumes."""
+        due_ms = self._hold.due_in_ms(int(self._clock().timestamp() * 1000))
+        return longest_s if due_ms is None else min(longest_s, due_ms / 1000)
+
     async def handle(self, consumer: Any, messages: Sequence[Any]) -> None:
         """Process one fetch; returns once it is handed to the producer (not yet confirmed)."""
         self._consumer = consumer

@@ -8,9 +8,10 @@ has passed; consent changes fetched meanwhile are applied first. Held records ar
 acknowledged, so a crash processes them again. Changes later than the grace are the consent
 re-check's (`recheck.py`).
 
-The cost: up to `grace_ms` (plus a fetch wait when traffic is idle) of latency on live
-traffic, and the held records in memory (one fetch's worth per `grace_ms` at most). Records
-older than the grace, a backlog, pass with one dict lookup each.
+The cost: up to `grace_ms` of latency on live traffic (the consumer's next fetch waits no longer
+than the first held record's grace, `due_in_ms`, so a pause in traffic adds nothing), and the
+held records in memory (one fetch's worth per `grace_ms` at most). Records older than the grace,
+a backlog, pass with one dict lookup each.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ CONSENT_GRACE_MS: Final = 250
 # records are older than the grace, and fetch order between the two topics is not theirs.
 # Bounded because an open transaction on the consent topic keeps it "behind" until it ends.
 CONSENT_BACKLOG_HOLD_MS: Final = 2_000
+# While records wait for a consent backlog (their grace passed), the next fetch waits this
+# long at most: the backlog's records arrive by fetches anyway, this only bounds a quiet one.
+BACKLOG_RECHECK_MS: Final = 20
 
 
 class GraceHold:
@@ -77,6 +81,16 @@ class GraceHold:
             if not queue:
                 del held[partition]
         return ready
+
+    def due_in_ms(self, now_ms: int) -> int | None:
+        """Milliseconds until the first held record's grace has passed (at least
+        `BACKLOG_RECHECK_MS` once it has: then only a consent backlog holds it); None when
+        nothing is held."""
+        if not self._held:
+            return None
+        first = min(getattr(q[0], "timestamp", None) or 0 for q in self._held.values())
+        due = first + self._grace_ms - now_ms
+        return due if due > 0 else BACKLOG_RECHECK_MS
 
     def flush(self) -> list[Any]:
         """Every record held (before partitions are given away, or the worker stops)."""

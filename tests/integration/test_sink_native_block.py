@@ -1,7 +1,8 @@
-"""Rows built natively land in ClickHouse as the Python path's rows do, deduplicated the same."""
+"""Native blocks land in ClickHouse as the Python path's rows do, deduplicated the same."""
 
 from __future__ import annotations
 
+import re
 import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from dua_schemas.avro_reader import NATIVE
 from dua_sink import AuditStore, PartitionBuffer, RecordRouter, SinkTopics, migrate
 from dua_sink.routing import Pending
 from dua_sink.row_mapping import Source
+from dua_sink.tables import ACCESS_EVENTS, COLUMNS
 from dua_sink.testing import tagged_event, violation_summary
 
 pytestmark = [
@@ -82,3 +84,39 @@ def test_native_rows_land_as_the_python_rows(chdb_client: Any, clickhouse_databa
         assert int(chdb_client.command(f"SELECT sum(events) FROM {db}.access_hourly")) > 0
         rejected = f"SELECT count() FROM {db}.rejected_events"
         assert int(chdb_client.command(rejected)) == 1
+
+
+def _plain(column_type: str) -> str:
+    """The type without its LowCardinality wrappers."""
+    return re.sub(r"LowCardinality\(([^()]*)\)", r"\1", column_type)
+
+
+def test_a_native_block_is_the_block_clickhouse_writes_of_the_same_rows(
+    chdb_client: Any, clickhouse_database: str
+) -> None:
+    """The engine's own Native output of the stored rows (plain types) is, byte for byte, the
+    block the native code builds from their bodies: header, sizes, keys and values."""
+    database = f"{clickhouse_database}_ref"
+    _store_all(chdb_client, database, native=False)
+    good = [(offset, p) for offset, p in enumerate(PAYLOADS) if offset != 5]
+    router = RecordRouter(TOPICS, CODEC)
+    block, routed = router.route_pending(
+        TOPICS.tagged, 1, [(offset, Pending(p, None, WHEN_MS)) for offset, p in good]
+    )
+    assert block is not None
+    assert routed == []
+    types = dict(
+        chdb_client.query(
+            "SELECT name, type FROM system.columns WHERE database = {db:String} "
+            "AND table = {table:String}",
+            parameters={"db": database, "table": ACCESS_EVENTS},
+        ).result_rows
+    )
+    # The block names plain types; the table stores LowCardinality: ask for the plain ones.
+    plain = [f"CAST({name} AS {_plain(types[name])}) AS {name}" for name in COLUMNS[ACCESS_EVENTS]]
+    engine_block = chdb_client.raw_query(
+        f"SELECT {', '.join(plain)} FROM {database}.access_events "
+        "ORDER BY source_offset FORMAT Native"
+    )
+    assert b"LowCardinality" not in engine_block
+    assert block.data == engine_block

@@ -1,4 +1,4 @@
-"""Native rows are the Python mapping's rows, byte for byte; what they refuse, Python maps."""
+"""Native blocks hold the Python mapping's rows, byte for byte; what they refuse, Python maps."""
 
 from __future__ import annotations
 
@@ -13,8 +13,14 @@ import pytest
 from dua_schemas import TAGGED_ACCESS_EVENT, VIOLATION, WireCodec
 from dua_schemas.avro_reader import NATIVE, compile_program
 from dua_sink import RecordRouter, SinkTopics
+from dua_sink.native_block import (
+    ACCESS_EVENT_PLAN,
+    PLANS,
+    NativeBlocks,
+    PlanMismatch,
+    compile_columns,
+)
 from dua_sink.routing import Pending
-from dua_sink.row_binary import ACCESS_EVENT_PLAN, PLANS, NativeRows, PlanMismatch, compile_columns
 from dua_sink.row_mapping import Source
 from dua_sink.tables import COLUMNS, REJECTED_EVENTS
 from dua_sink.testing import tagged_event, violation_record, violation_summary
@@ -37,8 +43,26 @@ def _count(n: int) -> bytes:
     return bytes(out)
 
 
+# The Native type of each plan kind, as ClickHouse names it (the reference for the header).
+KIND_TYPES = {
+    "string": "String",
+    "string_or_empty": "String",
+    "bool": "Bool",
+    "int32": "Int32",
+    "int64": "Int64",
+    "datetime64": "DateTime64(3, 'UTC')",
+    "map": "Map(String, String)",
+    "partition": "Int32",
+    "offset": "Int64",
+}
+
+
+def _type(kind: str) -> str:
+    return f"Array({KIND_TYPES[kind[5:]]})" if kind.startswith("each:") else KIND_TYPES[kind]
+
+
 def _value(column: str, value: Any) -> bytes:
-    """RowBinary of one value of the Python mapping (the reference for the native rows)."""
+    """One value of the Python mapping in ClickHouse's binary encoding."""
     if isinstance(value, bool):
         return b"\x01" if value else b"\x00"
     if isinstance(value, int):
@@ -50,16 +74,33 @@ def _value(column: str, value: Any) -> bytes:
         return struct.pack(
             "<q", (value - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
         )
-    if isinstance(value, list):
-        return _count(len(value)) + b"".join(_value(column, item) for item in value)
-    if isinstance(value, dict):
-        pairs = b"".join(_value(column, k) + _value(column, v) for k, v in value.items())
-        return _count(len(value)) + pairs
     raise TypeError(f"{column}: {value!r}")
 
 
-def _reference(row: tuple[Any, ...], columns: tuple[str, ...]) -> bytes:
-    return b"".join(_value(column, value) for column, value in zip(columns, row, strict=True))
+def _column(column: str, values: list[Any]) -> bytes:
+    """A Native column: Arrays and Maps as their cumulative sizes, then keys, then values."""
+    if not values or not isinstance(values[0], list | dict):
+        return b"".join(_value(column, value) for value in values)
+    sizes, total = b"", 0
+    for value in values:
+        total += len(value)
+        sizes += struct.pack("<Q", total)
+    if isinstance(values[0], dict):
+        keys = b"".join(_value(column, k) for value in values for k in value)
+        items = b"".join(_value(column, v) for value in values for v in value.values())
+        return sizes + keys + items
+    return sizes + b"".join(_value(column, item) for value in values for item in value)
+
+
+def _reference(record: str, rows: list[tuple[Any, ...]]) -> bytes:
+    """The Native block of the Python rows of `record`'s table (the reference)."""
+    table, plan = PLANS[record]
+    out = _count(len(plan)) + _count(len(rows))
+    for index, (column, entry) in enumerate(zip(COLUMNS[table], plan, strict=True)):
+        name, kind = column.encode(), _type(entry[1]).encode()
+        out += _count(len(name)) + name + _count(len(kind)) + kind
+        out += _column(column, [row[index] for row in rows])
+    return out
 
 
 def _events(n: int, seed: int) -> list[dict[str, Any]]:
@@ -111,14 +152,14 @@ def _python_rows(
 @needs_native
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_native_access_event_rows_are_the_python_rows(seed: int) -> None:
-    """Generated tagged events: the native RowBinary is the Python rows' RowBinary."""
+    """Generated tagged events: the native block is the Python rows' Native block."""
     payloads = [CODEC.encode(TAGGED_ACCESS_EVENT, e) for e in _events(200, seed)]
     offsets = list(range(1000, 1000 + len(payloads)))
-    native = NativeRows.for_records(CODEC)[TAGGED_ACCESS_EVENT]
-    data, refused = native.rows(list(payloads), 3, offsets)
-    assert refused == []
+    native = NativeBlocks.for_records(CODEC)[TAGGED_ACCESS_EVENT]
+    data, rows, refused = native.block(list(payloads), 3, offsets)
+    assert (rows, refused) == (200, [])
     expected = _python_rows(TOPICS.tagged, payloads, 3, offsets)
-    assert data == b"".join(_reference(r.row, COLUMNS[r.table]) for r in expected)
+    assert data == _reference(TAGGED_ACCESS_EVENT, [r.row for r in expected])
 
 
 @needs_native
@@ -134,12 +175,12 @@ def test_native_violation_rows_are_the_python_rows() -> None:
         violation_record(event, "d_rule", "critical", detected_late_ms=86_400_000),
     ]
     payloads = [CODEC.encode(VIOLATION, r) for r in records]
-    native = NativeRows.for_records(CODEC)[VIOLATION]
+    native = NativeBlocks.for_records(CODEC)[VIOLATION]
     offsets = list(range(5, 5 + len(payloads)))
-    data, refused = native.rows(list(payloads), 0, offsets)
-    assert refused == []
+    data, rows, refused = native.block(list(payloads), 0, offsets)
+    assert (rows, refused) == (4, [])
     expected = _python_rows(TOPICS.violations, payloads, 0, offsets)
-    assert data == b"".join(_reference(r.row, COLUMNS[r.table]) for r in expected)
+    assert data == _reference(VIOLATION, [r.row for r in expected])
 
 
 @needs_native
@@ -164,6 +205,9 @@ def test_what_the_native_rows_refuse_the_python_path_rejects() -> None:
     block, routed = router.route_pending(TOPICS.tagged, 0, pending)
     assert block is not None
     assert block.rows == 2
+    # A row refused half-written (the time is read after other columns) leaves no trace.
+    good_rows = _python_rows(TOPICS.tagged, [good, good], 0, [0, 6])
+    assert block.data == _reference(TAGGED_ACCESS_EVENT, [r.row for r in good_rows])
     assert [r.table for r in routed] == [REJECTED_EVENTS] * 5
     assert {r.row[0] for r in routed} == {WHEN}  # rejected_at: the message's Kafka time
     assert {r.rejected for r in routed} >= {
