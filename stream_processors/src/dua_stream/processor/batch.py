@@ -26,6 +26,7 @@ from dua_stream.processor.config import ProcessorTopics
 from dua_stream.processor.decode import decode_access, decode_consent
 from dua_stream.processor.fastpath import NO_CATEGORY, NativeBatch, build_access_path
 from dua_stream.processor.hold import CONSENT_GRACE_MS
+from dua_stream.processor.late_grant import consent_missing_flags, late_grants
 from dua_stream.processor.recheck import recheck, remember
 from dua_stream.processor.reject import Rejection, SourcePosition
 from dua_stream.processor.route import (
@@ -77,6 +78,9 @@ class BatchResult:
     native: int = 0  # access events the native path processed itself (see fastpath.py)
     # violations found by a consent change after the grace (`Violation.detected_late_ms`), by rule
     late: Counter[str] = field(default_factory=Counter)
+    # consent changes granting a consent-missing rule's flag after the grace, by flag
+    # (`late_grant.py`: findings of accesses judged before them may be false)
+    late_grants: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(slots=True)
@@ -99,6 +103,7 @@ class BatchProcessor:
         "_dlq_prefix",
         "_engine",
         "_grace_ms",
+        "_grant_flags",
         "_native",
         "_paths",
         "_processed_at_encoder",
@@ -135,6 +140,8 @@ class BatchProcessor:
         self._processed_at_encoder = parts.processed_at if parts is not None else None
         # the native path of the engine in force (rebuilt when a reload changes the engine)
         self._paths: tuple[Engine, Any | None] | None = None
+        # the consent-missing rules' flags of the engine in force (`late_grant.py`)
+        self._grant_flags: tuple[Engine, frozenset[str]] | None = None
         self._topics = topics
         self._state = state
         self._engine = engine
@@ -195,6 +202,12 @@ class BatchProcessor:
             paths = self._paths = (engine, path)
         return paths[1]
 
+    def _flags(self, engine: Engine) -> frozenset[str]:
+        flags = self._grant_flags
+        if flags is None or flags[0] is not engine:
+            flags = self._grant_flags = (engine, consent_missing_flags(engine.policy))
+        return flags[1]
+
     def _processed_at(self, now: datetime) -> bytes:
         encode = self._processed_at_encoder
         return encode(now) if encode is not None else b""
@@ -239,6 +252,11 @@ class BatchProcessor:
             self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
             return
         result.consent_changes += 1
+        if changed:
+            for flag in late_grants(
+                change, change_ms, before, self._flags(engine), to_millis(now), self._grace_ms
+            ):
+                result.late_grants[flag] += 1
         seen = touched.get(subject)
         if seen is None:
             touched[subject] = _Touched(before, changed, {change_ms}, message)

@@ -28,6 +28,7 @@ MetricName = Literal[
     "dua_processor_native_events_total",
     "dua_processor_late_violations_total",
     "dua_processor_consent_delay_seconds",
+    "dua_processor_late_consent_grants_total",
 ]
 
 EVENTS: Final[MetricName] = "dua_processor_events_total"
@@ -45,6 +46,7 @@ CLOCK_AHEAD: Final[MetricName] = "dua_processor_clock_ahead_total"
 NATIVE_EVENTS: Final[MetricName] = "dua_processor_native_events_total"
 LATE_VIOLATIONS: Final[MetricName] = "dua_processor_late_violations_total"
 CONSENT_DELAY: Final[MetricName] = "dua_processor_consent_delay_seconds"
+LATE_CONSENT_GRANTS: Final[MetricName] = "dua_processor_late_consent_grants_total"
 
 # prometheus_client appends `_total` to counters itself: declare them without it.
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -226,6 +228,15 @@ class ProcessorMetrics:
             _CONSENT_DELAY_BUCKETS,
             r,
         )
+        self.late_consent_grants = Counter(
+            _counter_name(LATE_CONSENT_GRANTS),
+            "Consent changes applied later than the consent grace after they happened that "
+            "grant a flag a consent-missing rule reads, by flag: a finding of that rule on an "
+            "access of the subject dated after the change and judged before it arrived may be "
+            "false (it is not retracted; review it).",
+            ["flag"],
+            registry=r,
+        )
         self._policy_version: str | None = None
 
     def record_batch(
@@ -239,6 +250,7 @@ class ProcessorMetrics:
         clock_ahead: Mapping[str, int] | None = None,
         native: int = 0,
         late: Mapping[str, int] | None = None,
+        late_grants: Mapping[str, int] | None = None,
     ) -> None:
         """Add one confirmed batch's tallies."""
         for (service, category), count in events.items():
@@ -255,6 +267,8 @@ class ProcessorMetrics:
             self.native_events.inc(native)
         for rule, count in (late or {}).items():
             self.late_violations.labels(rule).inc(count)
+        for flag, count in (late_grants or {}).items():
+            self.late_consent_grants.labels(flag).inc(count)
         self.batch_size.observe(size)
 
     def observe_latencies(self, seconds: Iterable[float]) -> None:
