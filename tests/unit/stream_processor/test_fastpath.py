@@ -69,7 +69,15 @@ class Pair:
         fast, slow = (p.process(consent, raw, now) for p in self.processors)
         assert slow.native == 0
         assert fast.outputs == slow.outputs
-        for name in ("events", "violations", "rejected", "clock_ahead", "occurred_at", "late"):
+        for name in (
+            "events",
+            "violations",
+            "rejected",
+            "clock_ahead",
+            "occurred_at",
+            "late",
+            "contradicted",
+        ):
             assert getattr(fast, name) == getattr(slow, name), name
         assert (fast.consent_changes, fast.policy_version) == (
             slow.consent_changes,

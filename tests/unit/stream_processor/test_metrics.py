@@ -32,7 +32,7 @@ def test_batch_tallies_and_policy_version_are_recorded() -> None:
         6,
         clock_ahead={"jalan": 2},
         native=2,
-        late_grants={"third_party_link_consent": 1},
+        contradicted={"linkable_provision_without_consent": 1},
     )
     metrics.set_policy("v1")
     metrics.set_policy("v2")
@@ -45,7 +45,11 @@ def test_batch_tallies_and_policy_version_are_recorded() -> None:
     assert value("dua_processor_clock_ahead_total", {"service": "jalan"}) == 2
     assert value("dua_processor_native_events_total") == 2
     assert (
-        value("dua_processor_late_consent_grants_total", {"flag": "third_party_link_consent"}) == 1
+        value(
+            "dua_processor_contradicted_violations_total",
+            {"rule": "linkable_provision_without_consent"},
+        )
+        == 1
     )
     assert value("dua_processor_policy_info", {"version": "v2"}) == 1
     assert value("dua_processor_policy_info", {"version": "v1"}) is None

@@ -26,7 +26,6 @@ from dua_stream.processor.config import ProcessorTopics
 from dua_stream.processor.decode import decode_access, decode_consent
 from dua_stream.processor.fastpath import NO_CATEGORY, NativeBatch, build_access_path
 from dua_stream.processor.hold import CONSENT_GRACE_MS
-from dua_stream.processor.late_grant import consent_missing_flags, late_grants
 from dua_stream.processor.recheck import recheck, remember
 from dua_stream.processor.reject import Rejection, SourcePosition
 from dua_stream.processor.route import (
@@ -38,6 +37,7 @@ from dua_stream.processor.route import (
 )
 from dua_stream.processor.state import TableState
 from dua_stream.processor.steps import CLASSIFY, CLASSIFY_FAILED
+from dua_stream.processor.unconsented import consent_missing_flags, contradicted, keep_finding
 
 log = logging.getLogger("dua_stream.processor.batch")
 
@@ -78,9 +78,9 @@ class BatchResult:
     native: int = 0  # access events the native path processed itself (see fastpath.py)
     # violations found by a consent change after the grace (`Violation.detected_late_ms`), by rule
     late: Counter[str] = field(default_factory=Counter)
-    # consent changes granting a consent-missing rule's flag after the grace, by flag
-    # (`late_grant.py`: findings of accesses judged before them may be false)
-    late_grants: Counter[str] = field(default_factory=Counter)
+    # findings of consent-missing rules a consent change applied after them contradicts, by
+    # rule (`unconsented.py`: the access was judged before the change arrived)
+    contradicted: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(slots=True)
@@ -140,8 +140,8 @@ class BatchProcessor:
         self._processed_at_encoder = parts.processed_at if parts is not None else None
         # the native path of the engine in force (rebuilt when a reload changes the engine)
         self._paths: tuple[Engine, Any | None] | None = None
-        # the consent-missing rules' flags of the engine in force (`late_grant.py`)
-        self._grant_flags: tuple[Engine, frozenset[str]] | None = None
+        # the consent-missing rules' flags of the engine in force (`unconsented.py`)
+        self._grant_flags: tuple[Engine, dict[str, str]] | None = None
         self._topics = topics
         self._state = state
         self._engine = engine
@@ -202,7 +202,7 @@ class BatchProcessor:
             paths = self._paths = (engine, path)
         return paths[1]
 
-    def _flags(self, engine: Engine) -> frozenset[str]:
+    def _flags(self, engine: Engine) -> dict[str, str]:
         flags = self._grant_flags
         if flags is None or flags[0] is not engine:
             flags = self._grant_flags = (engine, consent_missing_flags(engine.policy))
@@ -252,11 +252,6 @@ class BatchProcessor:
             self._reject(Rejection(CLASSIFY, CLASSIFY_FAILED, repr(exc)), message, now, result)
             return
         result.consent_changes += 1
-        if changed:
-            for flag in late_grants(
-                change, change_ms, before, self._flags(engine), to_millis(now), self._grace_ms
-            ):
-                result.late_grants[flag] += 1
         seen = touched.get(subject)
         if seen is None:
             touched[subject] = _Touched(before, changed, {change_ms}, message)
@@ -289,6 +284,32 @@ class BatchProcessor:
             return
         if found:
             self._rechecked(found, message, now, result)
+        if seen.changed:
+            self._contradicted(subject, message, now, result)
+
+    def _contradicted(
+        self, subject: str, message: InputMessage, now: datetime, result: BatchResult
+    ) -> None:
+        """Count (and log, by violation id) the subject's findings of consent-missing rules
+        that the batch's changes contradict: the consent was given as of the access's time,
+        but arrived after it was judged (the Violation stands: `unconsented.py`)."""
+        try:
+            found = contradicted(self._state, subject)
+        except Exception:  # a kept value of another form must not stop the stream
+            log.exception(
+                "consent contradiction check at %s/%s failed", message.topic, message.offset
+            )
+            return
+        now_ms = to_millis(now)
+        for rule, violation, judged_ms in found:
+            result.contradicted[rule] += 1
+            log.warning(
+                "violation %s (%s) is contradicted by a consent change that arrived %d ms "
+                "after the access was judged: the consent was in force at the access's time",
+                violation,
+                rule,
+                now_ms - judged_ms,
+            )
 
     def _decoded(self, payload: bytes) -> DataAccessEvent | None:
         event = decode_access(self._codec, payload)
@@ -394,7 +415,32 @@ class BatchProcessor:
         result.events[(service, verdict.purpose_category or NO_CATEGORY)] += 1
         for finding in verdict.violations:
             result.violations[(finding.rule, finding.severity, finding.mode, service)] += 1
+        if verdict.violations:
+            self._keep_unconsented(verdict, message, occurred_ms, now)
         result.occurred_at.append(occurred_ms / 1000)  # Avro timestamps are whole ms
+
+    def _keep_unconsented(
+        self, verdict: Verdict, message: InputMessage, occurred_ms: int, now: datetime
+    ) -> None:
+        """Keep the verdict's findings of consent-missing rules (`unconsented.py`): a consent
+        change dated before the access may still arrive and contradict them."""
+        subject = verdict.event["subject_id"]
+        if subject is None:
+            return
+        flags = self._flags(self._engine())
+        for finding in verdict.violations:
+            flag = flags.get(finding.rule)
+            if flag is not None:
+                keep_finding(
+                    self._state,
+                    subject,
+                    occurred_ms,
+                    to_millis(now),
+                    finding.violation_id,
+                    finding.rule,
+                    flag,
+                    message.partition,
+                )
 
     def _classify_failed(
         self, exc: Exception, message: InputMessage, now: datetime, result: BatchResult

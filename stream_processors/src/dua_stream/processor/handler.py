@@ -194,7 +194,7 @@ class ProcessorHandler:
                 clock_ahead=result.clock_ahead,
                 native=result.native,
                 late=result.late,
-                late_grants=result.late_grants,
+                contradicted=result.contradicted,
             )
             confirmed = self._clock().timestamp()
             self._metrics.observe_latencies([confirmed - at for at in result.occurred_at])

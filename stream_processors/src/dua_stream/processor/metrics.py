@@ -28,7 +28,7 @@ MetricName = Literal[
     "dua_processor_native_events_total",
     "dua_processor_late_violations_total",
     "dua_processor_consent_delay_seconds",
-    "dua_processor_late_consent_grants_total",
+    "dua_processor_contradicted_violations_total",
 ]
 
 EVENTS: Final[MetricName] = "dua_processor_events_total"
@@ -46,7 +46,7 @@ CLOCK_AHEAD: Final[MetricName] = "dua_processor_clock_ahead_total"
 NATIVE_EVENTS: Final[MetricName] = "dua_processor_native_events_total"
 LATE_VIOLATIONS: Final[MetricName] = "dua_processor_late_violations_total"
 CONSENT_DELAY: Final[MetricName] = "dua_processor_consent_delay_seconds"
-LATE_CONSENT_GRANTS: Final[MetricName] = "dua_processor_late_consent_grants_total"
+CONTRADICTED_VIOLATIONS: Final[MetricName] = "dua_processor_contradicted_violations_total"
 
 # prometheus_client appends `_total` to counters itself: declare them without it.
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -228,13 +228,12 @@ class ProcessorMetrics:
             _CONSENT_DELAY_BUCKETS,
             r,
         )
-        self.late_consent_grants = Counter(
-            _counter_name(LATE_CONSENT_GRANTS),
-            "Consent changes applied later than the consent grace after they happened that "
-            "grant a flag a consent-missing rule reads, by flag: a finding of that rule on an "
-            "access of the subject dated after the change and judged before it arrived may be "
-            "false (it is not retracted; review it).",
-            ["flag"],
+        self.contradicted_violations = Counter(
+            _counter_name(CONTRADICTED_VIOLATIONS),
+            "Violations of a consent-missing rule (rule 16) contradicted by a consent change "
+            "that arrived after the access was judged and grants the consent as of the "
+            "access's time, by rule (not retracted: the processor log names each by id).",
+            ["rule"],
             registry=r,
         )
         self._policy_version: str | None = None
@@ -250,7 +249,7 @@ class ProcessorMetrics:
         clock_ahead: Mapping[str, int] | None = None,
         native: int = 0,
         late: Mapping[str, int] | None = None,
-        late_grants: Mapping[str, int] | None = None,
+        contradicted: Mapping[str, int] | None = None,
     ) -> None:
         """Add one confirmed batch's tallies."""
         for (service, category), count in events.items():
@@ -267,8 +266,8 @@ class ProcessorMetrics:
             self.native_events.inc(native)
         for rule, count in (late or {}).items():
             self.late_violations.labels(rule).inc(count)
-        for flag, count in (late_grants or {}).items():
-            self.late_consent_grants.labels(flag).inc(count)
+        for rule, count in (contradicted or {}).items():
+            self.contradicted_violations.labels(rule).inc(count)
         self.batch_size.observe(size)
 
     def observe_latencies(self, seconds: Iterable[float]) -> None:

@@ -2,7 +2,8 @@
 
 Two tables: `reid:<subject>` keys (re-identification windows) go to the `reidentification`
 table, which expires entries; every other key (`consent:<subject>`, the subject's consent
-history, and `judged:<subject>`, accesses kept for a consent re-check) to the `consent` table.
+history, `judged:<subject>`, accesses kept for a consent re-check, and `unconsented:<subject>`,
+findings of consent-missing rules a late consent change may contradict) to the `consent` table.
 Both are keyed by subject, like the raw and consent topics, so the state read while
 processing partition P was written while processing partition P.
 
@@ -23,10 +24,13 @@ import orjson
 
 from dua_policy.state import REIDENTIFICATION_PREFIX
 from dua_stream.processor.recheck import ENTRIES, JUDGED_PREFIX, PARTITION
+from dua_stream.processor.unconsented import UNCONSENTED_PREFIX
 
 CONSENT_TABLE: Final = "consent"
 REIDENTIFICATION_TABLE: Final = "reidentification"
 TABLES: Final = (CONSENT_TABLE, REIDENTIFICATION_TABLE)
+# keys of the consent table in the `judged:` value form, expired past the consent retention
+KEPT_PREFIXES: Final = (JUDGED_PREFIX, UNCONSENTED_PREFIX)
 
 
 def changelog_topics(app_id: str) -> dict[str, str]:
@@ -174,8 +178,9 @@ class TableState:
     def expire(self, window_ms: int, retention_ms: int | None = None) -> int:
         """Delete re-identification entries older than their partition's newest event time
         minus `window_ms` (such an entry can no longer complete a pattern) and, given
-        `retention_ms`, accesses kept for a consent re-check whose newest is older than that
-        (`recheck.py`); returns how many."""
+        `retention_ms`, accesses kept for a consent re-check (`recheck.py`) and findings kept
+        for a contradiction (`unconsented.py`) whose newest is older than that; returns how
+        many."""
         stale = [
             (key, wrapped["p"])
             for key, wrapped in self._reid.items()
@@ -189,7 +194,7 @@ class TableState:
         judged = [
             (key, partition)
             for key, value in self._consent.items()
-            if key.startswith(JUDGED_PREFIX)
+            if key.startswith(KEPT_PREFIXES)
             and (partition := _judged_partition(value)) is not None
             and _newest_judged(value) < self.watermarks.get(partition, 0) - retention_ms
         ]
