@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from dua_stream.processor.batch import BatchResult
 from dua_stream.processor.handler import ProcessorHandler
 from dua_stream.processor.hold import BACKLOG_RECHECK_MS, CONSENT_BACKLOG_HOLD_MS, GraceHold
@@ -152,19 +154,25 @@ class _TP:
 
 
 class _LaggingConsumer(_Consumer):
-    """A consumer whose consent partition has `behind` records not yet fetched."""
+    """A consumer whose consent partition has `behind` records not yet fetched; `known`:
+    whether it has a position and a highwater for it yet (False: `unknown` says which)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.behind = 0
+        self.known = True
+        self.unknown = "highwater"
 
     def assignment(self) -> set[_TP]:
         return {_TP("raw", 0), _TP("consent", 0)}
 
-    def consumed_position(self, tp: _TP) -> int:
-        return 10
+    def consumed_position(self, tp: _TP) -> int | None:
+        hidden = tp.topic == "consent" and not self.known and self.unknown == "position"
+        return None if hidden else 10
 
-    def highwater(self, tp: _TP) -> int:
+    def highwater(self, tp: _TP) -> int | None:
+        if tp.topic == "consent" and not self.known and self.unknown == "highwater":
+            return None
         return 10 + (self.behind if tp.topic == "consent" else 500)
 
 
@@ -184,6 +192,29 @@ async def test_a_backlog_of_accesses_waits_for_the_consent_backlog_before_it() -
     # still behind past the bound: the accesses go on
     consumer.behind = 5
     await handler.handle(consumer, [Record("raw", 0, 8, NOW_MS - 50_000)])
+    clock[0] = T0 + timedelta(milliseconds=CONSENT_BACKLOG_HOLD_MS)
+    await handler.handle(consumer, [])
+    assert processor.batches[-1] == ([], [8])
+
+
+@pytest.mark.parametrize("unknown", ["highwater", "position"])
+async def test_accesses_wait_while_a_consent_partition_cannot_say_how_far_it_is(
+    unknown: str,
+) -> None:
+    """A worker starting: the raw partition's first fetch came back, the consent partition's
+    not yet (no highwater, or no position): accesses past their grace wait for it, then go
+    after its changes; at most `CONSENT_BACKLOG_HOLD_MS`."""
+    clock = [T0]
+    processor, deliverer, consumer = _Processor(), _Deliverer(), _LaggingConsumer()
+    handler = _handler(processor, deliverer, clock, grace_ms=250)
+    consumer.known, consumer.unknown = False, unknown
+    await handler.handle(consumer, [Record("raw", 0, 7, NOW_MS - 800)])
+    assert processor.batches == []
+    consumer.known = True
+    await handler.handle(consumer, [Record("consent", 0, 1, NOW_MS - 900)])
+    assert processor.batches == [([1], [7])]
+    consumer.known = False
+    await handler.handle(consumer, [Record("raw", 0, 8, NOW_MS - 700)])
     clock[0] = T0 + timedelta(milliseconds=CONSENT_BACKLOG_HOLD_MS)
     await handler.handle(consumer, [])
     assert processor.batches[-1] == ([], [8])
