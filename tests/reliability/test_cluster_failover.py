@@ -41,6 +41,8 @@ DOWN_FOR_S = 3.0
 SECOND_KILL_AFTER_S = 3.0  # after the first victim is back in sync on every partition
 WAIT_S = 90.0
 NOTIFIER_METRIC = "dua_notifier_violations_total{"
+LINK_RULE = "linkable_provision_without_consent"
+CONTRADICTED = f'dua_processor_contradicted_violations_total{{rule="{LINK_RULE}"}}'
 
 
 @dataclass
@@ -147,11 +149,16 @@ def _inject(cluster: LocalCluster, raw_topic: str, faults: Faults) -> None:
         faults.errors.append(exc)
 
 
-def _notifier_consumed(port: int) -> int:
+def _metric_sum(port: int, prefix: str) -> int:
+    """The sum of the samples served on `port` whose line starts with `prefix`."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         text = response.read().decode()
-    lines = [line for line in text.splitlines() if line.startswith(NOTIFIER_METRIC)]
+    lines = [line for line in text.splitlines() if line.startswith(prefix)]
     return int(sum(float(line.rsplit(" ", 1)[1]) for line in lines))
+
+
+def _notifier_consumed(port: int) -> int:
+    return _metric_sum(port, NOTIFIER_METRIC)
 
 
 def _start_notifier(pipeline: Pipeline, webhook: RecordingWebhook, metrics_port: int) -> None:
@@ -200,6 +207,7 @@ def test_cluster_survives_leader_kill_and_a_second_broker_kill_at_1000_per_s(
         while _notifier_consumed(notifier_port) < found.total() and time.monotonic() < deadline:
             time.sleep(1.0)
         consumed = _notifier_consumed(notifier_port)
+        contradicted = _metric_sum(int(pipeline.env["DUA_PROCESSOR_METRICS_PORT"]), CONTRADICTED)
         pipeline.check_alive()
         same = {name: child.pid for name, child in pipeline.children.items()} == pids
         elapsed = time.monotonic() - faults.started
@@ -210,6 +218,7 @@ def test_cluster_survives_leader_kill_and_a_second_broker_kill_at_1000_per_s(
         f"replicas {replication} min.insync.replicas {min_isr} same processes {same} "
         f"notifier consumed {consumed} posted {len(webhook.payloads)} in {elapsed:.1f} s"
     )
+    print(f"  rule-16 findings contradicted by a link consent that came late: {contradicted}")
     for rule in sorted(set(found) | set(result.planted)):
         print(f"  {rule}: planted {result.planted[rule]} found {found[rule]}")
     assert replication == {3}
@@ -220,7 +229,15 @@ def test_cluster_survives_leader_kill_and_a_second_broker_kill_at_1000_per_s(
     assert result.spooled == 0  # failover, not outage: every send reached a leader in time
     assert landed.events == result.emitted
     assert landed.rows == landed.events
-    assert dict(found) == dict(result.planted)
+    # Every finding is exact, rule 16 included: a link consent in the log before its access
+    # is in force when the access is judged (the grace, and the wait while a consent partition
+    # is behind or cannot say yet: the extra finding this test once saw was a consent 0.8 s in
+    # the log, on a partition the starting worker had not fetched yet). What no wait covers is
+    # a consent not yet in the log (its partition leaderless while the producer retries):
+    # then the access's finding is false, and the processor reports it contradicted when the
+    # consent arrives. The test accounts for exactly those, from the processor's own count.
+    expected = result.planted + Counter({LINK_RULE: contradicted})
+    assert dict(found) == dict(expected)
     assert consumed >= found.total()
     assert webhook.payloads
     assert same
