@@ -26,8 +26,9 @@ from typing import Any, Final
 # machine; see the README's "Choosing the grace".
 CONSENT_GRACE_MS: Final = 250
 # While a consent partition of the worker has records not yet fetched (a backlog after a
-# restart or an outage), raw records of any age wait for them, at most this long: a backlog's
-# records are older than the grace, and fetch order between the two topics is not theirs.
+# restart or an outage), or cannot say yet (no fetch response since it was assigned), raw
+# records of any age wait for them, at most this long: a backlog's records are older than
+# the grace, and fetch order between the two topics is not theirs.
 # Bounded because an open transaction on the consent topic keeps it "behind" until it ends.
 CONSENT_BACKLOG_HOLD_MS: Final = 2_000
 # While records wait for a consent backlog (their grace passed), the next fetch waits this
