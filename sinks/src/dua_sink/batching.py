@@ -1,10 +1,11 @@
 """Per-partition batches cut into deterministic offset ranges (pure logic, no I/O).
 
 A `PartitionBuffer` holds the messages read from one partition and not yet written. `cut`
-turns them into `Segment`s — the units that are written with one deduplication token and then
-committed. Ranges recorded by an earlier run (the *plan*) are reproduced exactly, so a range
-redelivered after a crash carries the same token as before and ClickHouse drops it; anything
-after the plan is cut fresh, at most `max_rows` messages per segment.
+turns them into `Segment`s — the units that are written and then committed. Ranges recorded
+by an earlier run (the *plan*) are reproduced exactly, with the write that planned them, so a
+range redelivered after a crash is recognised: what that write stored is not stored again
+(`AuditStore.write`); anything after the plan is cut fresh, at most `max_rows` messages per
+segment, and written with the flush's other new segments (`AuditStore.write_together`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,17 @@ from dua_sink.tables import TableName
 
 @dataclass(frozen=True, slots=True)
 class OffsetRange:
-    """An inclusive range of offsets of one partition."""
+    """An inclusive range of offsets of one partition, as planned: the digest of its messages
+    and the write that stores them ('' for either: not known, a plan older than both)."""
 
     first: int
     last: int
+    digest: str = ""
+    write_id: str = ""
+
+
+# A planned range as a write's member: topic, partition, first and last offset.
+Member = tuple[str, int, int, int]
 
 
 class Buffered(NamedTuple):
@@ -58,6 +66,20 @@ class Segment:
     blocks: dict[TableName, RowBlock] = field(default_factory=dict, repr=False)
     # Reasons of the pending messages that became rejected rows.
     rejected: tuple[str, ...] = ()
+    # A planned segment: the write its plan names ('' for plans older than migration 007).
+    write_id: str = ""
+
+    @property
+    def member(self) -> Member:
+        """This segment's range, as the plan lists it among its write's."""
+        return (self.topic, self.partition, self.first_offset, self.last_offset)
+
+    def row_counts(self) -> dict[TableName, int]:
+        """Rows per table, built ones included."""
+        counts = {table: len(rows) for table, rows in self.rows.items() if rows}
+        for table, block in self.blocks.items():
+            counts[table] = counts.get(table, 0) + block.rows
+        return counts
 
     @property
     def commit_offset(self) -> int:
@@ -153,7 +175,7 @@ class PartitionBuffer:
             end = _first_at_or_after(items, index, planned.last + 1)
             if end == len(items) and items[-1].offset < planned.last:
                 return segments  # incomplete: wait for the rest of the range
-            segments.append(self._segment(items[index:end], planned=True))
+            segments.append(self._replayed(items[index:end], planned))
             index = end
         while len(items) - index >= max_rows:
             segments.append(self._segment(items[index : index + max_rows], planned=False))
@@ -170,6 +192,14 @@ class PartitionBuffer:
         del self.items[:keep]
         if self.plan is not None:
             self.plan = [r for r in self.plan if r.last > segment.last_offset]
+
+    def _replayed(self, run: Sequence[Buffered], planned: OffsetRange) -> Segment:
+        """The segment of a planned range: with its write, when its messages are the ones
+        planned (a recreated topic reuses offsets for other messages: those are new)."""
+        segment = self._segment(run, planned=True)
+        if planned.digest and planned.digest != segment.digest:
+            return replace(segment, planned=False)
+        return replace(segment, write_id=planned.write_id)
 
     def _segment(self, run: Sequence[Buffered], *, planned: bool) -> Segment:
         rows: dict[TableName, list[Row]] = {}
@@ -202,3 +232,7 @@ def _first_at_or_after(items: Sequence[Buffered], start: int, offset: int) -> in
         else:
             high = middle
     return low
+
+
+# Segments ready to write, with the buffer each was cut from.
+Ready = Sequence[tuple[PartitionBuffer, list[Segment]]]

@@ -198,6 +198,44 @@ class NativeBlocks:
         return built
 
 
+def with_constant_column(block: bytes, name: str, value: str) -> bytes:
+    """A Native block with one more String column, `value` in every row (the write's id)."""
+    columns, at = _read_count(block, 0)
+    rows, at = _read_count(block, at)
+    cell = _text(value.encode())
+    return (
+        b"".join(
+            (_count(columns + 1), _count(rows), block[at:], _text(name.encode()), _text(b"String"))
+        )
+        + cell * rows
+    )
+
+
+def _count(n: int) -> bytes:
+    """ClickHouse's unsigned LEB128, as `NativeBlock` writes counts and lengths."""
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _text(data: bytes) -> bytes:
+    return _count(len(data)) + data
+
+
+def _read_count(data: bytes, at: int) -> tuple[int, int]:
+    n, shift = 0, 0
+    while True:
+        byte = data[at]
+        at += 1
+        n |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return n, at
+        shift += 7
+
+
 def _millis(moment: datetime) -> int:
     return to_millis(moment.astimezone(UTC))
 

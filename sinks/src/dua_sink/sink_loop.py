@@ -20,13 +20,14 @@ from confluent_kafka import KafkaException, TopicPartition
 
 from dua_schemas import TransportError
 from dua_sink.audit_store import AuditStore
-from dua_sink.batching import OffsetRange, PartitionBuffer, Segment
+from dua_sink.batching import Member, OffsetRange, PartitionBuffer, Ready, Segment
 from dua_sink.errors import ClickHouseUnavailable
 from dua_sink.metrics import SinkMetrics
+from dua_sink.replays import plan_replays, replayed_writes
 from dua_sink.routing import Pending, RecordRouter
 from dua_sink.row_mapping import Source
 from dua_sink.sink_config import CONSUME_BATCH, SinkConfig
-from dua_sink.write_behind import Ready, WriteBehind
+from dua_sink.write_behind import WriteBehind
 
 log = logging.getLogger("dua_sink.sink")
 # The loop wakes at least this often to notice a stop request.
@@ -37,6 +38,9 @@ COLLECT_POLL_S = 0.01
 # While reading a backlog (each fetch full), what is there is written every this many flush
 # intervals instead of every one: inserts as large as a 1 s interval made them.
 BACKLOG_FLUSH_FACTOR = 4
+# A replayed write waits this long at most for its ranges still to be read here (`_replays`),
+# then the ranges it has are replayed one by one.
+REPLAY_WAIT_S = 10.0
 PartitionKey = tuple[str, int]
 
 
@@ -64,8 +68,10 @@ class BatchingSink:
         "_config",
         "_consumer",
         "_failures",
+        "_members",
         "_metrics",
         "_paused",
+        "_replay_waits",
         "_retry_at",
         "_router",
         "_store",
@@ -91,6 +97,9 @@ class BatchingSink:
         self._buffers: dict[PartitionKey, PartitionBuffer] = {}
         self._committed: dict[PartitionKey, int] = {}
         self._failures = 0
+        # The ranges of each write whose segments may be replayed (`_replays`).
+        self._members: dict[str, frozenset[Member]] = {}
+        self._replay_waits: dict[str, float] = {}  # since when a write's replay waits
         self._retry_at: float | None = None
         self._paused = False
         self._writer = WriteBehind(store, self._built)
@@ -188,21 +197,42 @@ class BatchingSink:
             return False
         keys = set(self._buffers if only is None else only)
         buffers = [b for k, b in self._buffers.items() if k in keys and len(b)]
-        ready: list[tuple[PartitionBuffer, list[Segment]]] = []
+        cut: list[tuple[PartitionBuffer, list[Segment]]] = []
         try:
             for buffer in buffers:
                 if buffer.plan is None:
                     buffer.plan = self._load_plan(buffer)
                 segments = buffer.cut(self._config.batch_max_rows, due=due)
                 if segments:
-                    ready.append((buffer, segments))
+                    cut.append((buffer, segments))
+            ready, whole = self._replays(cut)
         except ClickHouseUnavailable as exc:
             self._failed(exc)
             return False
         if not ready:
             return True
-        self._writer.submit(ready)
+        self._writer.submit(ready, whole)
         return self._collect() if wait else True
+
+    def _replays(self, ready: Ready) -> tuple[Ready, frozenset[str]]:
+        """`ready` without the partitions that wait, and the writes to replay whole
+        (`replays.plan_replays`): a write waits for its ranges still to be read here at most
+        `REPLAY_WAIT_S`."""
+        unknown = [w for w in replayed_writes(ready) if w not in self._members]
+        if unknown:
+            self._members.update(self._store.write_members(unknown))
+        now = self._clock()
+
+        def waited_out(write_id: str) -> bool:
+            return now - self._replay_waits.setdefault(write_id, now) >= REPLAY_WAIT_S
+
+        return plan_replays(ready, self._members, self._may_come, waited_out)
+
+    def _may_come(self, member: Member) -> bool:
+        """Whether a planned range not ready yet may still be read here."""
+        topic, partition, _, last = member
+        buffer = self._buffers.get((topic, partition))
+        return buffer is not None and (not buffer.items or buffer.items[0].offset <= last)
 
     def _collect(self) -> bool:
         """Take the outcome of the write in flight (waiting for it): forget what it stored,
@@ -211,9 +241,16 @@ class BatchingSink:
         if outcome is None:
             return True
         if outcome.planned:
-            self._planned(outcome.ready)
+            self._planned(outcome.ready, outcome.write_id)
+            self._members[outcome.write_id] = frozenset(
+                s.member for _, segments in outcome.ready for s in segments if not s.planned
+            )
+        if outcome.error is None:
+            self._members.pop(outcome.write_id, None)
         commits: dict[PartitionKey, int] = {}
         for buffer, segment, tables in outcome.stored:
+            self._members.pop(segment.write_id, None)
+            self._replay_waits.pop(segment.write_id, None)
             for table, rows in tables.items():
                 self._metrics.inserted(table, rows)
             for reason in segment.rejected:
@@ -254,7 +291,7 @@ class BatchingSink:
         if plan:
             log.info(
                 "sink.write: %s[%d] resumes %d planned ranges from offset %d; "
-                "ranges already stored are dropped by their tokens",
+                "what their writes stored already is not stored again",
                 buffer.topic,
                 buffer.partition,
                 len(plan),
@@ -263,16 +300,16 @@ class BatchingSink:
         return plan
 
     @staticmethod
-    def _planned(ready: Ready) -> None:
+    def _planned(ready: Ready, write_id: str) -> None:
         """The new ranges of `ready` are recorded: they are the plan now, so a retry must cut
-        exactly them again."""
+        exactly them again, and ask what their write stored (`AuditStore.write`)."""
         for buffer, segments in ready:
             assert buffer.plan is not None
             known = {(r.first, r.last) for r in buffer.plan}
             buffer.plan.extend(
-                OffsetRange(s.first_offset, s.last_offset)
+                OffsetRange(s.first_offset, s.last_offset, s.digest, write_id)
                 for s in segments
-                if (s.first_offset, s.last_offset) not in known
+                if not s.planned and (s.first_offset, s.last_offset) not in known
             )
             buffer.plan.sort(key=lambda r: r.first)
 

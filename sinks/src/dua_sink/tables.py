@@ -99,7 +99,11 @@ SINK_BATCH_COLUMNS: Final = (
     "last_offset",
     "messages",
     "digest",
+    "write_id",
 )
+
+# The id of the write that stored a row (migration 007), after each table's own columns.
+SINK_WRITE: Final = "sink_write"
 
 COLUMNS: Final[dict[TableName, tuple[str, ...]]] = {
     "access_events": ACCESS_EVENT_COLUMNS,

@@ -107,7 +107,9 @@ class _Store:
     def __init__(self, *, fail_first: bool = False) -> None:
         self.writing = threading.Event()
         self.release = threading.Event()
-        self.stored: list[tuple[int, int]] = []
+        self.stored: list[tuple[int, int, str]] = []
+        self.plans: list[tuple[list[tuple[int, int]], str]] = []
+        self.replays: list[bool] = []
         self._fail_first = fail_first
 
     @property
@@ -117,17 +119,39 @@ class _Store:
     def planned_ranges(self, topic: str, partition: int, from_offset: int) -> list[OffsetRange]:
         return []
 
-    def record_plan(self, segments: Sequence[Segment]) -> None: ...
+    def write_members(self, write_ids: Sequence[str]) -> dict[str, frozenset[Any]]:
+        raise AssertionError("a retry within the run knows its write's ranges")
+
+    def record_plan(self, segments: Sequence[Segment], write_id: str = "") -> None:
+        if segments:  # as the store: nothing new, nothing recorded
+            self.plans.append(([(s.first_offset, s.last_offset) for s in segments], write_id))
+
+    def write_together(self, segments: Sequence[Segment], write_id: str) -> None:
+        self._block()
+        self.stored.extend((s.first_offset, s.last_offset, write_id) for s in segments)
+
+    def replay(
+        self, segments: Sequence[Segment], write_id: str, *, complete: bool
+    ) -> list[dict[TableName, int]]:
+        """The planned ranges of `write_id` again: `complete`, they are all of its ranges."""
+        self._block()
+        self.stored.extend((s.first_offset, s.last_offset, write_id) for s in segments)
+        self.replays.append(complete)
+        return [{"access_events": s.messages} for s in segments]
 
     def write(self, segment: Segment) -> dict[TableName, int]:
+        """A replayed segment, alone: it names the write that planned it."""
+        self._block()
+        self.stored.append((segment.first_offset, segment.last_offset, segment.write_id))
+        return {"access_events": segment.messages}
+
+    def _block(self) -> None:
         self.writing.set()
         assert self.release.wait(WAIT_S), "the test never released the write"
         self.writing.clear()
         if self._fail_first:
             self._fail_first = False
             raise ClickHouseUnavailable("ClickHouse went away", table="access_events")
-        self.stored.append((segment.first_offset, segment.last_offset))
-        return {"access_events": segment.messages}
 
 
 def _sink(consumer: _Consumer, store: _Store) -> BatchingSink:
@@ -180,11 +204,19 @@ def test_messages_are_read_while_a_write_is_in_flight_and_committed_after_it() -
     stop.set()
     thread.join(WAIT_S)
     # the first write took offsets 0-1; what was read during it went in the next write
-    assert store.stored == [(0, 1), (2, 3)]
+    assert [(first, last) for first, last, _ in store.stored] == [(0, 1), (2, 3)]
     assert consumer.commits == [2, 4]
+    # each write recorded its new ranges under its own id before storing them with it
+    assert [(ranges, write_id) for ranges, write_id in store.plans] == [
+        ([(0, 1)], store.stored[0][2]),
+        ([(2, 3)], store.stored[1][2]),
+    ]
+    assert store.stored[0][2] != store.stored[1][2]
 
 
 def test_a_failed_write_commits_nothing_and_the_same_range_is_written_again() -> None:
+    """After a failed write its range is replayed alone, with the failed write's id, so the
+    store can tell what that write stored before it failed."""
     store = _Store(fail_first=True)
     consumer = _Consumer([[_Message(0), _Message(1)]], store)
     thread, stop = _run(_sink(consumer, store))
@@ -193,4 +225,8 @@ def test_a_failed_write_commits_nothing_and_the_same_range_is_written_again() ->
     _until(lambda: consumer.commits == [2])
     stop.set()
     thread.join(WAIT_S)
-    assert store.stored == [(0, 1)]
+    # the retry is the failed write again, whole: its range, its id (so its tokens)
+    ((planned, write_id),) = store.plans
+    assert planned == [(0, 1)]
+    assert store.stored == [(0, 1, write_id)]
+    assert store.replays == [True]

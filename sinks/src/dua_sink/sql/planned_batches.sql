@@ -1,5 +1,6 @@
--- Batch ranges the sink planned for one partition and may not have committed yet.
-SELECT first_offset, last_offset, messages, digest
+-- Batch ranges the sink planned for one partition and may not have committed yet, with the
+-- write that stored (or was to store) each ('' for plans older than migration 007).
+SELECT first_offset, last_offset, messages, digest, write_id
 FROM ${database}.sink_batches FINAL
 WHERE consumer_group = {group:String}
   AND topic = {topic:String}
