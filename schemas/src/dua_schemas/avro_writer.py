@@ -42,8 +42,9 @@ class Unsupported(Exception):
     """The schema uses a type this module does not compile."""
 
 
-def _varint(n: int) -> bytes:
-    """`n` (>= 0, already zig-zagged) as a base-128 varint, low groups first."""
+def varint(n: int) -> bytes:
+    """`n` (>= 0, already zig-zagged) as a base-128 varint, low groups first: also
+    ClickHouse's unsigned LEB128 (the sink's Native blocks, `dua_sink.native_block`)."""
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)
@@ -54,14 +55,14 @@ def _varint(n: int) -> bytes:
 
 # the encodings of 0 to 4095 (lengths, counts, indexes), ready: the common case, no arithmetic
 _TABLE_SIZE: Final = 4096
-_TABLE: Final = tuple(_varint(n << 1) for n in range(_TABLE_SIZE))
+_TABLE: Final = tuple(varint(n << 1) for n in range(_TABLE_SIZE))
 
 
 def zigzag(value: int) -> bytes:
     """An Avro int/long: zig-zag, then a base-128 varint."""
     if 0 <= value < _TABLE_SIZE:
         return _TABLE[value]
-    return _varint((value << 1) ^ (value >> 63))
+    return varint((value << 1) ^ (value >> 63))
 
 
 def encode_string(value: str) -> bytes:

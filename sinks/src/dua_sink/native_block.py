@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from dua_schemas import TAGGED_ACCESS_EVENT, VIOLATION, WireCodec, to_millis
 from dua_schemas.avro_reader import compile_program, native_build
+from dua_schemas.avro_writer import varint
 from dua_schemas.wire import SINGLE_OBJECT_MAGIC
 from dua_sink.row_mapping import EARLIEST, LATEST
 from dua_sink.tables import ACCESS_EVENTS, COLUMNS, VIOLATIONS, TableName
@@ -205,24 +206,14 @@ def with_constant_column(block: bytes, name: str, value: str) -> bytes:
     cell = _text(value.encode())
     return (
         b"".join(
-            (_count(columns + 1), _count(rows), block[at:], _text(name.encode()), _text(b"String"))
+            (varint(columns + 1), varint(rows), block[at:], _text(name.encode()), _text(b"String"))
         )
         + cell * rows
     )
 
 
-def _count(n: int) -> bytes:
-    """ClickHouse's unsigned LEB128, as `NativeBlock` writes counts and lengths."""
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _text(data: bytes) -> bytes:
-    return _count(len(data)) + data
+    return varint(len(data)) + data
 
 
 def _read_count(data: bytes, at: int) -> tuple[int, int]:
