@@ -70,7 +70,7 @@ class ViolationConsumer:
             while not stop.is_set():
                 due_in = self.dispatcher.next_due_in()
                 timeout = POLL_S if due_in is None else max(0.0, min(POLL_S, due_in))
-                for message in self._consumer.consume(num_messages=BATCH, timeout=timeout):
+                for message in self._fetch(timeout):
                     self._handle(message)
                 self.dispatcher.flush()
                 self._commit()
@@ -82,6 +82,15 @@ class ViolationConsumer:
             self.dispatcher.flush(force=True)
             self._commit()
             self._consumer.close()
+
+    def _fetch(self, timeout: float) -> list[Any]:
+        """The records there are, waiting at most `timeout` for the first. `consume(n, t)`
+        alone would wait out `t` unless `n` records came: a critical violation's immediate
+        post up to `POLL_S` late. `poll` returns on the first; what came with it is drained."""
+        first = self._consumer.poll(timeout)
+        if first is None:
+            return []
+        return [first, *self._consumer.consume(num_messages=BATCH - 1, timeout=0)]
 
     def _handle(self, message: Any) -> None:
         if message.error() is not None:
