@@ -12,6 +12,7 @@ import pytest
 
 from dua_schemas import TAGGED_ACCESS_EVENT, VIOLATION, WireCodec
 from dua_schemas.avro_reader import NATIVE, compile_program
+from dua_schemas.avro_writer import varint
 from dua_sink import RecordRouter, SinkTopics
 from dua_sink.native_block import (
     ACCESS_EVENT_PLAN,
@@ -32,15 +33,6 @@ INT32_COLUMNS = {"record_count", "source_partition"}
 CODEC = WireCodec()
 
 needs_native = pytest.mark.skipif(NATIVE is None, reason="the native build is not installed")
-
-
-def _count(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 # The Native type of each plan kind, as ClickHouse names it (the reference for the header).
@@ -69,7 +61,7 @@ def _value(column: str, value: Any) -> bytes:
         return struct.pack("<i" if column in INT32_COLUMNS else "<q", value)
     if isinstance(value, str):
         data = value.encode()
-        return _count(len(data)) + data
+        return varint(len(data)) + data
     if isinstance(value, datetime):
         return struct.pack(
             "<q", (value - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
@@ -95,10 +87,10 @@ def _column(column: str, values: list[Any]) -> bytes:
 def _reference(record: str, rows: list[tuple[Any, ...]]) -> bytes:
     """The Native block of the Python rows of `record`'s table (the reference)."""
     table, plan = PLANS[record]
-    out = _count(len(plan)) + _count(len(rows))
+    out = varint(len(plan)) + varint(len(rows))
     for index, (column, entry) in enumerate(zip(COLUMNS[table], plan, strict=True)):
         name, kind = column.encode(), _type(entry[1]).encode()
-        out += _count(len(name)) + name + _count(len(kind)) + kind
+        out += varint(len(name)) + name + varint(len(kind)) + kind
         out += _column(column, [row[index] for row in rows])
     return out
 
