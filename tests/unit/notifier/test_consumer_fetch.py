@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dua_schemas import WireCodec
-from dua_stream.notifier.consumer import BATCH, POLL_S, ViolationConsumer
+from dua_stream.notifier.consumer import BATCH, COALESCE_S, POLL_S, ViolationConsumer
 
 
 class _Kafka:
@@ -37,8 +37,9 @@ def _consumer(kafka: _Kafka) -> ViolationConsumer:
 def test_a_record_is_handed_over_with_those_that_came_with_it_without_waiting_more() -> None:
     kafka = _Kafka(["a", "b", "c"])
     assert _consumer(kafka)._fetch(POLL_S) == ["a", "b", "c"]
-    # waits only for the first; the rest are drained without waiting, one batch at most
-    assert kafka.calls == [("poll", POLL_S, 1), ("consume", 0, BATCH - 1)]
+    # waits the poll only for the first; the rest of its burst a short moment, a batch at most
+    assert kafka.calls == [("poll", POLL_S, 1), ("consume", COALESCE_S, BATCH - 1)]
+    assert COALESCE_S < POLL_S
 
 
 def test_nothing_there_is_an_empty_fetch_after_the_wait() -> None:

@@ -23,6 +23,8 @@ STEP_ID: Final = "notify"
 # How long one poll may block; also the latency of noticing `stop`.
 POLL_S: Final = 0.5
 BATCH: Final = 500
+# After the first record of a fetch, how long the rest of its burst is gathered.
+COALESCE_S: Final = 0.1
 # Records held in open groups before the partitions are paused (backpressure).
 MAX_PENDING: Final = 100_000
 
@@ -85,12 +87,14 @@ class ViolationConsumer:
 
     def _fetch(self, timeout: float) -> list[Any]:
         """The records there are, waiting at most `timeout` for the first. `consume(n, t)`
-        alone would wait out `t` unless `n` records came: a critical violation's immediate
-        post up to `POLL_S` late. `poll` returns on the first; what came with it is drained."""
+        alone waits out `t` unless `n` records come: a critical violation's immediate post up
+        to `POLL_S` late. `poll` returns on the first; the records of the same burst (other
+        partitions' fetches a moment behind) are gathered for `COALESCE_S` more, so a burst
+        is still one group's post."""
         first = self._consumer.poll(timeout)
         if first is None:
             return []
-        return [first, *self._consumer.consume(num_messages=BATCH - 1, timeout=0)]
+        return [first, *self._consumer.consume(num_messages=BATCH - 1, timeout=COALESCE_S)]
 
     def _handle(self, message: Any) -> None:
         if message.error() is not None:
