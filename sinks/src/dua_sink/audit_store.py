@@ -143,11 +143,12 @@ class AuditStore:
             if table not in marks:
                 marks[table] = self._marks(table, write_id)
             found = marks[table]
+            whole = _mark(write_id, kind)
             alone = {_mark(write_id, kind, s): (s, part) for s, part in parts}
-            if _mark(write_id, kind) in found or (complete and not found & alone.keys()):
+            if whole in found or (complete and not found & alone.keys()):
                 if complete:
-                    self._insert(table, kind, [p for _, p in parts], _mark(write_id, kind))
-                    if _mark(write_id, kind) not in found:
+                    self._insert(table, kind, [p for _, p in parts], whole)
+                    if whole not in found:
                         for segment, part in parts:
                             inserted[index[id(segment)]][table] = _rows(part)
                 continue

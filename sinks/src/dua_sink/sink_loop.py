@@ -242,11 +242,10 @@ class BatchingSink:
             return True
         if outcome.planned:
             self._planned(outcome.ready, outcome.write_id)
-            self._members[outcome.write_id] = frozenset(
-                s.member for _, segments in outcome.ready for s in segments if not s.planned
-            )
-        if outcome.error is None:
-            self._members.pop(outcome.write_id, None)
+            if outcome.error is not None:  # its retry replays it whole: its ranges are these
+                self._members[outcome.write_id] = frozenset(
+                    s.member for _, segments in outcome.ready for s in segments if not s.planned
+                )
         commits: dict[PartitionKey, int] = {}
         for buffer, segment, tables in outcome.stored:
             self._members.pop(segment.write_id, None)
